@@ -1,0 +1,52 @@
+package io.github.sparklayernorm.kernels;
+
+/**
+ * Normalizes flat batches of rows. Every implementation (plain Java, OpenCL, ...) honours the same
+ * contract, and the same test suite runs against each:
+ *
+ * <ul>
+ *   <li>Each row is normalized over its own values only: its output does not depend on the other
+ *       rows of the batch, on the batch size or on where in the batch it lies.</li>
+ *   <li>Statistics are the row's mean and biased variance, accumulated in double precision. Float
+ *       rows are computed in double and rounded once.</li>
+ *   <li>A constant row gives exactly the shift. A row holding NaN or an infinity gives NaN in all its
+ *       outputs (callers that must reject such rows check them before).</li>
+ *   <li>{@code out} may be {@code in}: the batch is then normalized in place.</li>
+ * </ul>
+ *
+ * <p>Engines may hold native resources: close them when done.
+ */
+public interface LayerNormEngine extends AutoCloseable {
+
+    /** A short name for logs and metrics, such as {@code "java"}. */
+    String name();
+
+    void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec);
+
+    void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec);
+
+    @Override
+    default void close() {
+    }
+
+    /**
+     * Checks what every engine must check before touching memory: the arrays hold the layout, and
+     * every row has a length the spec accepts.
+     */
+    static void checkBatch(int inLength, int outLength, BatchLayout layout, LayerNormSpec spec) {
+        if (inLength < layout.end() || outLength < layout.end()) {
+            throw new IllegalArgumentException("the batch needs arrays of at least " + layout.end()
+                    + " values, got input " + inLength + " and output " + outLength);
+        }
+        int required = spec.requiredRowLength();
+        if (required < 0) {
+            return;
+        }
+        for (int r = 0; r < layout.rowCount(); r++) {
+            if (layout.length(r) != required) {
+                throw new IllegalArgumentException("row " + r + " has " + layout.length(r)
+                        + " values but scale/shift have " + required + "; every row must have their length");
+            }
+        }
+    }
+}

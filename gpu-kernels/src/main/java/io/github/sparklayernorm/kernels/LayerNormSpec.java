@@ -1,0 +1,120 @@
+package io.github.sparklayernorm.kernels;
+
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * What to compute: {@code y = scale * (x - mean(x)) / sqrt(var(x) + epsilon) + shift}, per row.
+ *
+ * <p>Immutable and validated on construction, so that every engine can trust it. {@code scale}
+ * and {@code shift} are optional; when one or both are given, every row must have their length.
+ */
+public final class LayerNormSpec {
+
+    /** PyTorch's and ONNX's default. */
+    public static final double DEFAULT_EPSILON = 1e-5;
+
+    private final double epsilon;
+    private final double[] scale;
+    private final double[] shift;
+
+    private LayerNormSpec(double epsilon, double[] scale, double[] shift) {
+        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+            throw new IllegalArgumentException(
+                    "epsilon must be finite and > 0 (it keeps constant rows finite), got " + epsilon);
+        }
+        requireFinite("scale", scale);
+        requireFinite("shift", shift);
+        if (scale != null && shift != null && scale.length != shift.length) {
+            throw new IllegalArgumentException("scale has " + scale.length + " values but shift has "
+                    + shift.length + "; both must have the row length");
+        }
+        if ((scale != null && scale.length == 0) || (shift != null && shift.length == 0)) {
+            throw new IllegalArgumentException("scale and shift, when given, must not be empty");
+        }
+        this.epsilon = epsilon;
+        this.scale = scale == null ? null : scale.clone();
+        this.shift = shift == null ? null : shift.clone();
+    }
+
+    /** Plain normalization: no scale, no shift; each row is normalized over its own length. */
+    public static LayerNormSpec of(double epsilon) {
+        return new LayerNormSpec(epsilon, null, null);
+    }
+
+    /** With the learned affine parameters; either may be {@code null} (ones / zeros). */
+    public static LayerNormSpec of(double epsilon, double[] scale, double[] shift) {
+        return new LayerNormSpec(epsilon, scale, shift);
+    }
+
+    private static void requireFinite(String name, double[] values) {
+        if (values == null) {
+            return;
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (!Double.isFinite(values[i])) {
+                throw new IllegalArgumentException(name + "[" + i + "] is " + values[i]
+                        + "; " + name + " values must be finite");
+            }
+        }
+    }
+
+    public double epsilon() {
+        return epsilon;
+    }
+
+    /** The scale (gamma), or {@code null} for all ones. Not copied: callers must not modify it. */
+    double[] scaleOrNull() {
+        return scale;
+    }
+
+    /** The shift (beta), or {@code null} for all zeros. Not copied: callers must not modify it. */
+    double[] shiftOrNull() {
+        return shift;
+    }
+
+    public double[] scale() {
+        return scale == null ? null : scale.clone();
+    }
+
+    public double[] shift() {
+        return shift == null ? null : shift.clone();
+    }
+
+    /** The length every row must have, or -1 when rows may have any length. */
+    public int requiredRowLength() {
+        if (scale != null) {
+            return scale.length;
+        }
+        return shift != null ? shift.length : -1;
+    }
+
+    /** Whether a row of this length can be normalized under this spec. */
+    public boolean acceptsRowLength(int length) {
+        int required = requiredRowLength();
+        return length > 0 && (required < 0 || length == required);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof LayerNormSpec)) {
+            return false;
+        }
+        LayerNormSpec other = (LayerNormSpec) o;
+        return Double.compare(epsilon, other.epsilon) == 0
+                && Arrays.equals(scale, other.scale)
+                && Arrays.equals(shift, other.shift);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(epsilon, Arrays.hashCode(scale), Arrays.hashCode(shift));
+    }
+
+    @Override
+    public String toString() {
+        return "LayerNormSpec{epsilon=" + epsilon
+                + ", scale=" + (scale == null ? "ones" : scale.length + " values")
+                + ", shift=" + (shift == null ? "zeros" : shift.length + " values") + "}";
+    }
+}

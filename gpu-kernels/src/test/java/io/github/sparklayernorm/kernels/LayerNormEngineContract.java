@@ -1,0 +1,297 @@
+package io.github.sparklayernorm.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The specification every {@link LayerNormEngine} must meet. Each engine's test class extends this
+ * and supplies the engine; the same cases then run against all of them.
+ */
+abstract class LayerNormEngineContract {
+
+    private LayerNormEngine engine;
+
+    /** A fresh engine for one test. */
+    protected abstract LayerNormEngine createEngine();
+
+    protected final LayerNormEngine engine() {
+        if (engine == null) {
+            engine = createEngine();
+        }
+        return engine;
+    }
+
+    @AfterEach
+    void closeEngine() {
+        if (engine != null) {
+            engine.close();
+            engine = null;
+        }
+    }
+
+    // ---- rows -------------------------------------------------------------------------------
+
+    static double[] gaussianRow(SplittableRandom random, int d, double offset, double spread) {
+        double[] row = new double[d];
+        for (int i = 0; i < d; i++) {
+            row[i] = offset + spread * gaussian(random);
+        }
+        return row;
+    }
+
+    static double gaussian(SplittableRandom random) {
+        // Box-Muller: SplittableRandom has no nextGaussian on Java 17.
+        double u = 1.0 - random.nextDouble();
+        return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());
+    }
+
+    private double[] normalizeOne(double[] row, LayerNormSpec spec) {
+        double[] out = new double[row.length];
+        engine().normalize(row, out, BatchLayout.uniform(1, row.length), spec);
+        return out;
+    }
+
+    private void assertMatchesExact(String what, double[] row, LayerNormSpec spec) {
+        double[] out = normalizeOne(row, spec);
+        Tolerance.assertDoubleRowClose(what, out, 0,
+                ExactLayerNorm.of(row, spec.epsilon(), spec.scale(), spec.shift()), spec.scale(), spec.shift());
+    }
+
+    // ---- accuracy on nasty rows ------------------------------------------------------------
+
+    @Test
+    void rowsWithLargeOffsetMatchExactReference() {
+        SplittableRandom random = new SplittableRandom(1);
+        for (int d : new int[] {2, 7, 256, 1000}) {
+            assertMatchesExact("1e8 + N(0,1), d=" + d, gaussianRow(random, d, 1e8, 1), LayerNormSpec.of(1e-5));
+        }
+        assertMatchesExact("1e15 + N(0,10)", gaussianRow(random, 500, 1e15, 10), LayerNormSpec.of(1e-5));
+        assertMatchesExact("-3e12 + N(0,1e-3)", gaussianRow(random, 300, -3e12, 1e-3), LayerNormSpec.of(1e-12));
+    }
+
+    @Test
+    void hundredThousandValueRowMatchesExactReference() {
+        SplittableRandom random = new SplittableRandom(2);
+        assertMatchesExact("d=100000 around 1e8", gaussianRow(random, 100_000, 1e8, 1), LayerNormSpec.of(1e-5));
+        assertMatchesExact("d=100000 around 0", gaussianRow(random, 100_000, 0, 3), LayerNormSpec.of(1e-5));
+    }
+
+    @Test
+    void valuesNearTheTopOfTheDoubleRangeStayFiniteAndExact() {
+        SplittableRandom random = new SplittableRandom(3);
+        double[] huge = gaussianRow(random, 100, 0, 1e307);
+        huge[0] = Double.MAX_VALUE;
+        huge[1] = -Double.MAX_VALUE;
+        double[] out = normalizeOne(huge, LayerNormSpec.of(1e-5));
+        assertTrue(Arrays.stream(out).allMatch(Double::isFinite), "all outputs finite");
+        assertMatchesExact("N(0,1e307) with +-MAX_VALUE", huge, LayerNormSpec.of(1e-5));
+        assertMatchesExact("1e300 + N(0,1e290)", gaussianRow(random, 64, 1e300, 1e290), LayerNormSpec.of(1e-5));
+    }
+
+    @Test
+    void subnormalValuesMatchExactReference() {
+        SplittableRandom random = new SplittableRandom(4);
+        double[] tiny = gaussianRow(random, 50, 0, 1e-310);
+        assertMatchesExact("N(0,1e-310), epsilon 1e-5", tiny, LayerNormSpec.of(1e-5));
+        assertMatchesExact("N(0,1e-310), epsilon 1e-300", tiny, LayerNormSpec.of(1e-300));
+        assertMatchesExact("N(0,1e-200), epsilon 1e-320", gaussianRow(random, 50, 0, 1e-200),
+                LayerNormSpec.of(Double.MIN_VALUE * 1000));
+    }
+
+    @Test
+    void constantRowGivesExactlyTheShift() {
+        double[] shift = {0.5, -2, 0, 1e-300, 7};
+        double[] scale = {3, -1, 2, 1e10, 0.25};
+        for (double value : new double[] {0, -3.7, 1e8, 1e300, -Double.MAX_VALUE, 1e-310, Double.MIN_VALUE}) {
+            double[] row = new double[5];
+            Arrays.fill(row, value);
+            assertArrayEquals(shift, normalizeOne(row, LayerNormSpec.of(1e-5, scale, shift)), 0.0,
+                    "constant row of " + value);
+            assertArrayEquals(new double[5], normalizeOne(row, LayerNormSpec.of(1e-5)), 0.0,
+                    "constant row of " + value + " without affine");
+        }
+    }
+
+    @Test
+    void singleValueRowGivesTheShift() {
+        assertArrayEquals(new double[] {4.25},
+                normalizeOne(new double[] {123.0}, LayerNormSpec.of(1e-5, new double[] {2}, new double[] {4.25})), 0.0);
+        assertArrayEquals(new double[] {0.0}, normalizeOne(new double[] {-1e300}, LayerNormSpec.of(1e-5)), 0.0);
+    }
+
+    @Test
+    void scaleAndShiftAreAppliedPerFeature() {
+        SplittableRandom random = new SplittableRandom(5);
+        double[] scale = gaussianRow(random, 33, 1, 0.5);
+        double[] shift = gaussianRow(random, 33, 0, 2);
+        assertMatchesExact("affine", gaussianRow(random, 33, 10, 4), LayerNormSpec.of(1e-3, scale, shift));
+        assertMatchesExact("scale only", gaussianRow(random, 33, 10, 4), LayerNormSpec.of(1e-3, scale, null));
+        assertMatchesExact("shift only", gaussianRow(random, 33, 10, 4), LayerNormSpec.of(1e-3, null, shift));
+    }
+
+    @Test
+    void epsilonEntersUnderTheSquareRoot() {
+        // Var of {-1, 1} is 1; with epsilon 3 the denominator is sqrt(4) = 2: outputs are -0.5, 0.5.
+        assertArrayEquals(new double[] {-0.5, 0.5}, normalizeOne(new double[] {-1, 1}, LayerNormSpec.of(3)), 0.0);
+    }
+
+    @Test
+    void nonFiniteValueMakesTheWholeRowNaN() {
+        for (double bad : new double[] {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY}) {
+            double[] out = normalizeOne(new double[] {1, bad, 3}, LayerNormSpec.of(1e-5));
+            assertTrue(Arrays.stream(out).allMatch(Double::isNaN), "row with " + bad + " gives " + Arrays.toString(out));
+        }
+    }
+
+    // ---- float rows ------------------------------------------------------------------------
+
+    @Test
+    void floatRowsWithLargeOffsetAreWithinOneFloatRounding() {
+        SplittableRandom random = new SplittableRandom(6);
+        for (int d : new int[] {1, 3, 256, 4096}) {
+            float[] row = new float[d];
+            for (int i = 0; i < d; i++) {
+                row[i] = (float) (1e4 + gaussian(random));
+            }
+            assertFloatMatchesExact("float 1e4 + N(0,1), d=" + d, row, LayerNormSpec.of(1e-5));
+        }
+    }
+
+    @Test
+    void floatConstantRowGivesExactlyTheShift() {
+        float[] row = {1e4f, 1e4f, 1e4f};
+        float[] out = new float[3];
+        engine().normalize(row, out, BatchLayout.uniform(1, 3),
+                LayerNormSpec.of(1e-5, new double[] {1, 2, 3}, new double[] {0.25, -1, 0}));
+        assertArrayEquals(new float[] {0.25f, -1f, 0f}, out, 0f);
+    }
+
+    private void assertFloatMatchesExact(String what, float[] row, LayerNormSpec spec) {
+        float[] out = new float[row.length];
+        engine().normalize(row, out, BatchLayout.uniform(1, row.length), spec);
+        double[] widened = new double[row.length];
+        for (int i = 0; i < row.length; i++) {
+            widened[i] = row[i];
+        }
+        Tolerance.assertFloatRowClose(what, out, 0,
+                ExactLayerNorm.of(widened, spec.epsilon(), spec.scale(), spec.shift()), spec.scale(), spec.shift());
+    }
+
+    // ---- batches ---------------------------------------------------------------------------
+
+    @Test
+    void rowOutputDoesNotDependOnItsNeighboursOrPlaceInTheBatch() {
+        SplittableRandom random = new SplittableRandom(7);
+        int d = 40;
+        double[] target = gaussianRow(random, d, 5e7, 2);
+        double[] alone = normalizeOne(target, LayerNormSpec.of(1e-5));
+
+        int rows = 9;
+        double[] batch = gaussianRow(random, rows * d, -1e9, 1e6);
+        System.arraycopy(target, 0, batch, 4 * d, d);
+        double[] out = new double[batch.length];
+        engine().normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
+        assertArrayEquals(alone, Arrays.copyOfRange(out, 4 * d, 5 * d), 0.0, "same bits alone and in a batch");
+    }
+
+    @Test
+    void rowsOfDifferentLengthsShareOneBatch() {
+        SplittableRandom random = new SplittableRandom(8);
+        int[] lengths = {3, 1, 17, 250, 2};
+        int[] offsets = new int[lengths.length + 1];
+        for (int r = 0; r < lengths.length; r++) {
+            offsets[r + 1] = offsets[r] + lengths[r];
+        }
+        double[] batch = gaussianRow(random, offsets[lengths.length], 100, 7);
+        double[] out = new double[batch.length];
+        engine().normalize(batch, out, BatchLayout.ofOffsets(offsets, lengths.length), LayerNormSpec.of(1e-5));
+        for (int r = 0; r < lengths.length; r++) {
+            double[] row = Arrays.copyOfRange(batch, offsets[r], offsets[r + 1]);
+            Tolerance.assertDoubleRowClose("row " + r, out, offsets[r], ExactLayerNorm.of(row, 1e-5), null, null);
+        }
+    }
+
+    @Test
+    void batchCanBeNormalizedInPlace() {
+        SplittableRandom random = new SplittableRandom(9);
+        double[] batch = gaussianRow(random, 3 * 64, 1e6, 1);
+        double[] expected = new double[batch.length];
+        engine().normalize(batch, expected, BatchLayout.uniform(3, 64), LayerNormSpec.of(1e-5));
+        engine().normalize(batch, batch, BatchLayout.uniform(3, 64), LayerNormSpec.of(1e-5));
+        assertArrayEquals(expected, batch, 0.0);
+    }
+
+    @Test
+    void rowLengthOtherThanScaleLengthIsRejected() {
+        LayerNormSpec spec = LayerNormSpec.of(1e-5, new double[] {1, 1, 1}, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> engine().normalize(new double[8], new double[8], BatchLayout.uniform(2, 4), spec));
+        assertTrue(e.getMessage().contains("row 0 has 4 values but scale/shift have 3"), e.getMessage());
+    }
+
+    @Test
+    void arraysShorterThanTheLayoutAreRejected() {
+        assertThrows(IllegalArgumentException.class,
+                () -> engine().normalize(new float[5], new float[8], BatchLayout.uniform(2, 4), LayerNormSpec.of(1e-5)));
+    }
+
+    // ---- properties over random shapes and values ------------------------------------------
+
+    @Property(tries = 300)
+    void randomDoubleRowsMatchExactReference(@ForAll @IntRange(min = 1, max = 300) int d,
+                                             @ForAll @IntRange(min = -300, max = 300) int offsetExponent,
+                                             @ForAll @IntRange(min = -20, max = 6) int spreadDigits,
+                                             @ForAll @IntRange(min = -12, max = 0) int epsilonDigits,
+                                             @ForAll @LongRange long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double offset = Math.scalb(random.nextDouble() - 0.5, offsetExponent);
+        double spread = Math.abs(offset) * Math.pow(10, spreadDigits) + Double.MIN_NORMAL;
+        double[] row = gaussianRow(random, d, offset, spread);
+        double[] scale = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
+        double[] shift = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
+        assertMatchesExact("row offset 2^" + offsetExponent + " spread " + spread, row,
+                LayerNormSpec.of(Math.pow(10, epsilonDigits), scale, shift));
+    }
+
+    @Property(tries = 300)
+    void randomFloatRowsAreWithinOneFloatRounding(@ForAll @IntRange(min = 1, max = 300) int d,
+                                                  @ForAll @IntRange(min = -40, max = 40) int offsetExponent,
+                                                  @ForAll @IntRange(min = -6, max = 3) int spreadDigits,
+                                                  @ForAll @LongRange long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double offset = Math.scalb(random.nextDouble() - 0.5, offsetExponent);
+        double spread = Math.abs(offset) * Math.pow(10, spreadDigits) + 1e-30;
+        float[] row = new float[d];
+        for (int i = 0; i < d; i++) {
+            row[i] = (float) (offset + spread * gaussian(random));
+        }
+        double[] shift = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
+        assertFloatMatchesExact("float row offset 2^" + offsetExponent, row, LayerNormSpec.of(1e-5, null, shift));
+    }
+
+    @Property(tries = 100)
+    void batchOutputEqualsRowByRowOutput(@ForAll @IntRange(min = 1, max = 20) int rows,
+                                         @ForAll @IntRange(min = 1, max = 64) int d,
+                                         @ForAll @LongRange long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double[] batch = gaussianRow(random, rows * d, random.nextDouble() * 1e6, 3);
+        double[] out = new double[batch.length];
+        engine().normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
+        for (int r = 0; r < rows; r++) {
+            double[] alone = normalizeOne(Arrays.copyOfRange(batch, r * d, (r + 1) * d), LayerNormSpec.of(1e-5));
+            assertArrayEquals(alone, Arrays.copyOfRange(out, r * d, (r + 1) * d), 0.0, "row " + r);
+        }
+        assertEquals(rows * d, out.length);
+    }
+}
