@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels;
 
+import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -8,8 +9,10 @@ import java.util.Objects;
  *
  * <p>Immutable and validated on construction, so that every engine can trust it. {@code scale}
  * and {@code shift} are optional; when one or both are given, every row must have their length.
+ * Serializable, so that a Spark task can carry it to the executors.
  */
-public final class LayerNormSpec {
+public final class LayerNormSpec implements Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** PyTorch's and ONNX's default. */
     public static final double DEFAULT_EPSILON = 1e-5;

@@ -1,0 +1,167 @@
+package io.github.sparklayernorm.ml.exec;
+
+import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.ml.plan.ColumnBinding;
+import io.github.sparklayernorm.ml.plan.NormalizationPlan;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * Normalizes one partition: rows are gathered into batches (bounded in rows and in values, never
+ * a whole partition), each column of a batch is normalized by the engine in one call, and the rows
+ * come out in their original order with the output columns appended.
+ *
+ * <p>Invalid cells are found while the batch is gathered and handled by {@link HandleInvalid};
+ * nothing else is ever dropped or changed.
+ */
+public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+
+    /** Rows per batch. */
+    static final int BATCH_ROWS = 1024;
+    /** Values per column per batch (8 MB of doubles); a single longer row still makes a batch of one. */
+    static final int BATCH_VALUES = 1 << 20;
+
+    private final String stage;
+    private final NormalizationPlan plan;
+    private final LayerNormSpec spec;
+    private final HandleInvalid handleInvalid;
+
+    public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid) {
+        this.stage = stage;
+        this.plan = plan;
+        this.spec = spec;
+        this.handleInvalid = handleInvalid;
+    }
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> input) {
+        return new BatchIterator(input, new CpuLayerNorm());
+    }
+
+    private final class BatchIterator implements Iterator<Row> {
+        private final Iterator<Row> input;
+        private final LayerNormEngine engine;
+        private final List<ColumnBinding> bindings = plan.bindings();
+        private final ColumnBatch[] columns = new ColumnBatch[bindings.size()];
+        private final Row[] rows = new Row[BATCH_ROWS];
+        /** cell[r][c]: the index of row r's cell in column c's batch, or -1 for a null output. */
+        private final int[][] cell = new int[BATCH_ROWS][bindings.size()];
+        private int batchSize;
+        private int emitted;
+        private long rowNumber;
+        private boolean closed;
+
+        BatchIterator(Iterator<Row> input, LayerNormEngine engine) {
+            this.input = input;
+            this.engine = engine;
+            for (int c = 0; c < columns.length; c++) {
+                columns[c] = new ColumnBatch(bindings.get(c).type(), spec.requiredRowLength());
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (emitted == batchSize) {
+                if (!input.hasNext()) {
+                    close();
+                    return false;
+                }
+                fillBatch();
+            }
+            return true;
+        }
+
+        @Override
+        public Row next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Row row = rows[emitted];
+            int width = plan.inputWidth();
+            Object[] values = new Object[width + columns.length];
+            for (int i = 0; i < width; i++) {
+                values[i] = row.get(i);
+            }
+            for (int c = 0; c < columns.length; c++) {
+                int index = cell[emitted][c];
+                values[width + c] = index < 0 ? null : columns[c].output(index);
+            }
+            rows[emitted++] = null;
+            return RowFactory.create(values);
+        }
+
+        private void fillBatch() {
+            batchSize = 0;
+            emitted = 0;
+            for (ColumnBatch column : columns) {
+                column.clear();
+            }
+            while (batchSize < BATCH_ROWS && !anyColumnFull() && input.hasNext()) {
+                Row row = input.next();
+                rowNumber++;
+                if (gather(row, cell[batchSize])) {
+                    rows[batchSize++] = row;
+                }
+            }
+            for (ColumnBatch column : columns) {
+                column.normalize(engine, spec);
+            }
+        }
+
+        private boolean anyColumnFull() {
+            for (ColumnBatch column : columns) {
+                if (column.valueCount() >= BATCH_VALUES) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** Appends the row's cells to the column batches; false if the row is skipped. */
+        private boolean gather(Row row, int[] cellOfRow) {
+            for (int c = 0; c < columns.length; c++) {
+                ColumnBinding binding = bindings.get(c);
+                String problem = columns[c].append(row, binding.inputIndex());
+                if (problem == null) {
+                    cellOfRow[c] = columns[c].rowCount() - 1;
+                    continue;
+                }
+                switch (handleInvalid) {
+                    case ERROR:
+                        throw invalidRow(binding, problem);
+                    case SKIP:
+                        for (int done = 0; done < c; done++) {
+                            columns[done].removeLast();
+                        }
+                        return false;
+                    default:
+                        cellOfRow[c] = -1;
+                }
+            }
+            return true;
+        }
+
+        private IllegalArgumentException invalidRow(ColumnBinding binding, String problem) {
+            TaskContext task = TaskContext.get();
+            String where = "row " + rowNumber + (task == null ? "" : " of partition " + task.partitionId());
+            return new IllegalArgumentException(stage + ": input column '" + binding.inputName() + "' in " + where + " "
+                    + problem + ". Fix the data, or set handleInvalid to 'skip' to drop such rows"
+                    + " or to 'keep' to keep them with a null '" + binding.outputName() + "'.");
+        }
+
+        private void close() {
+            if (!closed) {
+                closed = true;
+                engine.close();
+            }
+        }
+    }
+}

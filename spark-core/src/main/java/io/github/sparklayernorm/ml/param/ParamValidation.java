@@ -1,0 +1,52 @@
+package io.github.sparklayernorm.ml.param;
+
+import java.io.Serializable;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * Validators for Spark params, as the serializable Scala functions {@link org.apache.spark.ml.param.Param}
+ * takes. Spark runs them on every {@code set}, whichever way the value arrives (setter, ParamMap,
+ * loading a saved stage), so a bad value is refused where it is given.
+ */
+public final class ParamValidation {
+
+    /** Finite and strictly positive: what epsilon must be. */
+    public static AbstractFunction1<Object, Object> finitePositive() {
+        return new FinitePositive();
+    }
+
+    /** Non-empty, and every value finite: what scale and shift must be. */
+    public static AbstractFunction1<double[], Object> finiteNonEmptyArray() {
+        return new FiniteNonEmptyArray();
+    }
+
+    private static final class FinitePositive extends AbstractFunction1<Object, Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Object apply(Object value) {
+            double v = ((Number) value).doubleValue();
+            return v > 0 && !Double.isInfinite(v);
+        }
+    }
+
+    private static final class FiniteNonEmptyArray extends AbstractFunction1<double[], Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public Object apply(double[] values) {
+            if (values == null || values.length == 0) {
+                return false;
+            }
+            for (double v : values) {
+                if (!Double.isFinite(v)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private ParamValidation() {
+    }
+}

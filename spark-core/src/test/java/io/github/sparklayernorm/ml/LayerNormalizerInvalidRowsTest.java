@@ -1,0 +1,158 @@
+package io.github.sparklayernorm.ml;
+
+import static io.github.sparklayernorm.ml.TestRows.DOUBLES;
+import static io.github.sparklayernorm.ml.TestRows.FLOATS;
+import static io.github.sparklayernorm.ml.TestRows.VECTOR;
+import static io.github.sparklayernorm.ml.TestRows.field;
+import static io.github.sparklayernorm.ml.TestRows.frame;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+
+class LayerNormalizerInvalidRowsTest {
+
+    private static LayerNormalizer normalizer(String handleInvalid) {
+        return new LayerNormalizer().setInputCol("x").setOutputCol("y").setHandleInvalid(handleInvalid);
+    }
+
+    /** The whole message chain of a failed job: Spark wraps the task's exception. */
+    private static String failureOf(Dataset<Row> df, LayerNormalizer ln) {
+        Exception e = assertThrows(Exception.class, () -> ln.transform(df).collectAsList());
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        return messages.toString();
+    }
+
+    private static void assertErrorSays(Dataset<Row> df, LayerNormalizer ln, String problem) {
+        String message = failureOf(df, ln);
+        assertTrue(message.contains("input column 'x'"), message);
+        assertTrue(message.contains(problem), message);
+        assertTrue(message.contains("set handleInvalid to 'skip'") && message.contains("'keep'"), message);
+    }
+
+    @Test
+    void errorModeNamesTheColumnTheRowAndTheProblem() {
+        Dataset<Row> df = frame(field("x", VECTOR), Vectors.dense(1, 2), Vectors.dense(1, Double.NaN, 3));
+        String message = failureOf(df.repartition(1), normalizer("error"));
+        assertTrue(message.contains("input column 'x' in row 2 of partition 0 holds NaN at index 1"), message);
+    }
+
+    @Test
+    void errorModeRefusesANullValue() {
+        assertErrorSays(frame(field("x", VECTOR), (Object) null), normalizer("error"), "is null");
+    }
+
+    @Test
+    void errorModeRefusesAnEmptyRow() {
+        assertErrorSays(frame(field("x", DOUBLES), (Object) new double[0]), normalizer("error"), "is empty");
+    }
+
+    @Test
+    void errorModeRefusesInfiniteValues() {
+        assertErrorSays(frame(field("x", FLOATS), (Object) new float[] {1, Float.NEGATIVE_INFINITY}),
+                normalizer("error"), "holds -Infinity at index 1");
+        assertErrorSays(frame(field("x", VECTOR), Vectors.sparse(5, new int[] {3}, new double[] {Double.POSITIVE_INFINITY})),
+                normalizer("error"), "holds Infinity at index 3");
+    }
+
+    @Test
+    void errorModeRefusesANullElementOfAnArray() {
+        assertErrorSays(frame(field("x", DOUBLES), (Object) new Double[] {1.0, null}), normalizer("error"),
+                "holds a null at index 1");
+    }
+
+    @Test
+    void errorModeRefusesARowWhoseLengthIsNotTheScaleLength() {
+        assertErrorSays(frame(field("x", DOUBLES), (Object) new double[] {1, 2, 3}),
+                normalizer("error").setScale(new double[] {1, 1}), "has 3 values, but scale/shift have 2");
+    }
+
+    private static Dataset<Row> mixed() {
+        return frame(field("x", DOUBLES),
+                new double[] {1, 2, 3},
+                null,
+                new double[] {1, Double.NaN, 3},
+                new double[0],
+                new double[] {4, 5, 6},
+                new double[] {1, 2});
+    }
+
+    @Test
+    void skipModeDropsExactlyTheInvalidRows() {
+        List<Row> out = normalizer("skip").setShift(new double[] {0, 0, 0}).transform(mixed()).orderBy("id")
+                .collectAsList();
+        assertEquals(Arrays.asList(0, 4), out.stream().map(r -> r.getInt(0)).collect(java.util.stream.Collectors.toList()));
+        out.forEach(r -> assertNotNull(r.get(2)));
+    }
+
+    @Test
+    void keepModeKeepsEveryRowWithANullOutputForTheInvalidOnes() {
+        Dataset<Row> result = normalizer("keep").setShift(new double[] {0, 0, 0}).transform(mixed());
+        assertTrue(result.schema().apply("y").nullable());
+        List<Row> out = result.orderBy("id").collectAsList();
+        assertEquals(6, out.size());
+        boolean[] valid = {true, false, false, false, true, false};
+        for (int i = 0; i < valid.length; i++) {
+            assertEquals(valid[i], !out.get(i).isNullAt(2), "row " + i);
+        }
+        assertTrue(out.get(2).getList(1).contains(Double.NaN), "the input itself is left as it was");
+    }
+
+    @Test
+    void outputIsNotNullableUnlessInvalidRowsAreKept() {
+        Dataset<Row> df = frame(field("x", VECTOR), Vectors.dense(1, 2));
+        assertFalse(normalizer("error").transform(df).schema().apply("y").nullable());
+        assertFalse(normalizer("skip").transform(df).schema().apply("y").nullable());
+    }
+
+    private static Dataset<Row> twoColumns() {
+        StructType schema = new StructType(new StructField[] {
+            field("id", DataTypes.IntegerType), field("a", VECTOR), field("b", FLOATS)});
+        return TestRows.frame(schema, List.of(
+                RowFactory.create(0, Vectors.dense(1, 2), new float[] {1, 2}),
+                RowFactory.create(1, Vectors.dense(1, 2), null),
+                RowFactory.create(2, Vectors.dense(Double.NaN, 2), new float[] {1, 2}),
+                RowFactory.create(3, Vectors.dense(3, 5), new float[] {7, 8})));
+    }
+
+    private static LayerNormalizer twoColumnNormalizer(String handleInvalid) {
+        return new LayerNormalizer().setInputCols(new String[] {"a", "b"}).setOutputCols(new String[] {"a2", "b2"})
+                .setHandleInvalid(handleInvalid);
+    }
+
+    @Test
+    void skipModeWithSeveralColumnsDropsARowWhenAnyOfItsColumnsIsInvalid() {
+        List<Row> out = twoColumnNormalizer("skip").transform(twoColumns()).orderBy("id").collectAsList();
+        assertEquals(2, out.size());
+        assertEquals(0, out.get(0).getInt(0));
+        assertEquals(3, out.get(1).getInt(0));
+        double z = 1 / Math.sqrt(1 + 1e-5);
+        assertEquals(Vectors.dense(-z, z), out.get(1).getAs("a2"), "the kept rows are normalized as usual");
+    }
+
+    @Test
+    void keepModeWithSeveralColumnsNullsOnlyTheInvalidColumn() {
+        List<Row> out = twoColumnNormalizer("keep").transform(twoColumns()).orderBy("id").collectAsList();
+        assertEquals(4, out.size());
+        assertNotNull(out.get(1).getAs("a2"));
+        assertNull(out.get(1).getAs("b2"));
+        assertNull(out.get(2).getAs("a2"));
+        assertNotNull(out.get(2).getAs("b2"));
+    }
+}

@@ -1,0 +1,98 @@
+package io.github.sparklayernorm.ml;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.apache.spark.ml.param.ParamMap;
+import org.junit.jupiter.api.Test;
+
+class LayerNormalizerParamsTest {
+
+    @Test
+    void defaultsAreThoseOfPyTorchAndSparkMllib() {
+        LayerNormalizer ln = new LayerNormalizer();
+        assertEquals(1e-5, ln.getEpsilon());
+        assertEquals("error", ln.getHandleInvalid());
+        assertNull(ln.getScale());
+        assertNull(ln.getShift());
+        assertEquals(ln.uid() + "__output", ln.getOutputCol());
+        assertTrue(ln.uid().startsWith("layerNorm_"));
+    }
+
+    @Test
+    void gettersReturnWhatWasSet() {
+        LayerNormalizer ln = new LayerNormalizer("ln-1").setInputCol("a").setOutputCol("b").setEpsilon(1e-3)
+                .setScale(new double[] {1, 2}).setShift(new double[] {3, 4}).setHandleInvalid("keep");
+        assertEquals("ln-1", ln.uid());
+        assertEquals("a", ln.getInputCol());
+        assertEquals("b", ln.getOutputCol());
+        assertEquals(1e-3, ln.getEpsilon());
+        assertArrayEquals(new double[] {1, 2}, ln.getScale());
+        assertArrayEquals(new double[] {3, 4}, ln.getShift());
+        assertEquals("keep", ln.getHandleInvalid());
+        ln.setInputCols(new String[] {"p", "q"}).setOutputCols(new String[] {"r", "s"});
+        assertArrayEquals(new String[] {"p", "q"}, ln.getInputCols());
+        assertArrayEquals(new String[] {"r", "s"}, ln.getOutputCols());
+    }
+
+    @Test
+    void epsilonMustBeFiniteAndPositive() {
+        for (double bad : new double[] {0, -1e-5, Double.NaN, Double.POSITIVE_INFINITY}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new LayerNormalizer().setEpsilon(bad));
+            assertTrue(e.getMessage().contains("epsilon"), e.getMessage());
+        }
+    }
+
+    @Test
+    void scaleAndShiftMustBeFiniteAndNonEmpty() {
+        assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setScale(new double[] {1, Double.NaN}));
+        assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setShift(new double[0]));
+    }
+
+    @Test
+    void settingScaleToNullClearsIt() {
+        LayerNormalizer ln = new LayerNormalizer().setScale(new double[] {2}).setScale(null);
+        assertNull(ln.getScale());
+    }
+
+    @Test
+    void scaleIsCopiedInAndOut() {
+        double[] scale = {1, 2};
+        LayerNormalizer ln = new LayerNormalizer().setScale(scale);
+        scale[0] = 99;
+        ln.getScale()[1] = 99;
+        assertArrayEquals(new double[] {1, 2}, ln.getScale());
+    }
+
+    @Test
+    void handleInvalidAcceptsOnlyErrorSkipOrKeep() {
+        assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setHandleInvalid("ignore"));
+    }
+
+    @Test
+    void explainParamsDescribesEveryParam() {
+        String text = new LayerNormalizer().explainParams();
+        for (String name : new String[] {"inputCol", "outputCol", "inputCols", "outputCols", "epsilon", "scale",
+            "shift", "handleInvalid"}) {
+            assertTrue(text.contains(name + ":"), name + " missing from:\n" + text);
+        }
+        assertTrue(text.contains("default: 1.0E-5"), text);
+    }
+
+    @Test
+    void copyKeepsTheUidAndParamsAndAppliesExtras() {
+        LayerNormalizer ln = new LayerNormalizer().setInputCol("a").setScale(new double[] {2});
+        LayerNormalizer copy = ln.copy(new ParamMap().put(ln.epsilon(), 0.5));
+        assertNotSame(ln, copy);
+        assertEquals(ln.uid(), copy.uid());
+        assertEquals("a", copy.getInputCol());
+        assertArrayEquals(new double[] {2}, copy.getScale());
+        assertEquals(0.5, copy.getEpsilon());
+        assertEquals(1e-5, ln.getEpsilon());
+    }
+}
