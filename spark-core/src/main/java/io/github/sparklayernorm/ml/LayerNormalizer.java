@@ -235,6 +235,9 @@ public class LayerNormalizer extends Transformer
             throw new IllegalArgumentException(stageName() + ": inputCols is set but outputCols is not;"
                     + " give one output column per input column");
         }
+        if (multi && getInputCols().length == 0) {
+            throw new IllegalArgumentException(stageName() + ": inputCols is empty; give at least one input column");
+        }
         String[] inputs = single ? new String[] {getInputCol()} : getInputCols();
         String[] outputs = single ? new String[] {getOutputCol()} : getOutputCols();
         LayerNormSpec spec = spec();

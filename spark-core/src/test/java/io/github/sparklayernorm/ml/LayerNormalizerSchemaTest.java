@@ -62,6 +62,12 @@ class LayerNormalizerSchemaTest {
     }
 
     @Test
+    void emptyInputColsAreRefused() {
+        assertRefused(new LayerNormalizer().setInputCols(new String[0]).setOutputCols(new String[0]),
+                "inputCols is empty");
+    }
+
+    @Test
     void inputColsWithoutMatchingOutputColsAreRefused() {
         assertRefused(new LayerNormalizer().setInputCols(new String[] {"x", "d"}), "outputCols is not");
         assertRefused(new LayerNormalizer().setInputCols(new String[] {"x", "d"}).setOutputCols(new String[] {"y"}),
