@@ -11,6 +11,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.lifecycle.AfterProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -18,9 +19,12 @@ import org.junit.jupiter.api.Test;
  * The specification every {@link LayerNormEngine} must meet. Each engine's test class extends this
  * and supplies the engine; the same cases then run against all of them.
  */
-abstract class LayerNormEngineContract {
+public abstract class LayerNormEngineContract {
 
     private LayerNormEngine engine;
+
+    protected LayerNormEngineContract() {
+    }
 
     /** A fresh engine for one test. */
     protected abstract LayerNormEngine createEngine();
@@ -33,6 +37,7 @@ abstract class LayerNormEngineContract {
     }
 
     @AfterEach
+    @AfterProperty
     void closeEngine() {
         if (engine != null) {
             engine.close();

@@ -1,0 +1,21 @@
+package io.github.sparklayernorm.kernels;
+
+/**
+ * What the engines report, so that the caller can count and log it (Spark turns this into
+ * accumulators and executor log lines). Calls come from the thread that normalizes.
+ */
+public interface BackendListener {
+
+    /** {@code rows} rows were normalized by {@code backend} ("java" or "opencl") on {@code device}. */
+    void rowsNormalized(String backend, String device, long rows);
+
+    /** An OpenCL device was opened for normalization. */
+    default void deviceOpened(String device) {
+    }
+
+    /** The OpenCL path failed and the Java engine takes over; {@code reason} says why. */
+    default void fellBack(OpenClFailure reason) {
+    }
+
+    BackendListener NONE = (backend, device, rows) -> { };
+}

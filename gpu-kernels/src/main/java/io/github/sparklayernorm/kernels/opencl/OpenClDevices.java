@@ -1,0 +1,96 @@
+package io.github.sparklayernorm.kernels.opencl;
+
+import com.aparapi.device.Device;
+import com.aparapi.device.OpenCLDevice;
+import com.aparapi.internal.opencl.OpenCLLoader;
+import io.github.sparklayernorm.kernels.OpenClFailure;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * What OpenCL devices this JVM sees, in a fixed order: GPUs first, then accelerators, then CPUs,
+ * each in Aparapi's platform-then-device order. GPU number {@code N} (Spark's GPU address "N") is
+ * the N-th entry of {@link #gpus()}.
+ */
+public final class OpenClDevices {
+
+    private OpenClDevices() {
+    }
+
+    /** Whether the OpenCL library and Aparapi's native library load. */
+    public static boolean libraryAvailable() {
+        try {
+            return OpenCLLoader.isOpenCLAvailable();
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    public static List<OpenCLDevice> gpus() {
+        return list(Device.TYPE.GPU);
+    }
+
+    /** Every device: GPUs, accelerators, CPUs. */
+    public static List<OpenCLDevice> all() {
+        List<OpenCLDevice> all = new ArrayList<>(gpus());
+        all.addAll(list(Device.TYPE.ACC));
+        all.addAll(list(Device.TYPE.CPU));
+        return all;
+    }
+
+    private static List<OpenCLDevice> list(Device.TYPE type) {
+        if (!libraryAvailable()) {
+            return Collections.emptyList();
+        }
+        try {
+            List<OpenCLDevice> devices = OpenCLDevice.listDevices(type);
+            return devices == null ? Collections.emptyList() : devices;
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            return Collections.emptyList();
+        }
+    }
+
+    /** "NVIDIA H100 (GPU, NVIDIA CUDA)": how logs and metrics name a device. */
+    public static String describe(OpenCLDevice device) {
+        String platform = device.getOpenCLPlatform() == null ? "?" : device.getOpenCLPlatform().getName();
+        return device.getName().trim() + " (" + device.getType() + ", " + platform.trim() + ")";
+    }
+
+    /** A one-line inventory for error messages. */
+    public static String inventory() {
+        if (!libraryAvailable()) {
+            return "no OpenCL library (install an OpenCL driver and ocl-icd-libopencl1, so that libOpenCL.so.1 loads)";
+        }
+        List<OpenCLDevice> all = all();
+        if (all.isEmpty()) {
+            return "the OpenCL library loads but lists no device (is an ICD such as the GPU driver or PoCL installed?)";
+        }
+        List<String> names = new ArrayList<>();
+        for (OpenCLDevice d : all) {
+            names.add(describe(d));
+        }
+        return "devices " + names;
+    }
+
+    /**
+     * The device for a Spark GPU address ("0", "1", ...): the N-th GPU OpenCL lists.
+     *
+     * @throws OpenClFailure if there is no such GPU
+     */
+    public static OpenCLDevice gpuForAddress(String address) {
+        List<OpenCLDevice> gpus = gpus();
+        int index;
+        try {
+            index = Integer.parseInt(address.trim());
+        } catch (NumberFormatException e) {
+            throw new OpenClFailure(OpenClFailure.Stage.DEVICE, "GPU address '" + address
+                    + "' is not a number; the discovery script must list GPUs as 0, 1, ... in OpenCL's order");
+        }
+        if (index < 0 || index >= gpus.size()) {
+            throw new OpenClFailure(OpenClFailure.Stage.DEVICE, "Spark assigned GPU '" + address + "' but OpenCL lists "
+                    + gpus.size() + " GPU(s); found " + inventory());
+        }
+        return gpus.get(index);
+    }
+}

@@ -1,0 +1,227 @@
+package io.github.sparklayernorm.kernels.opencl;
+
+import com.aparapi.Range;
+import com.aparapi.device.OpenCLDevice;
+import com.aparapi.exception.CompileFailedException;
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.OpenClFailure;
+
+/**
+ * The OpenCL engine, through Aparapi, on one device. Not thread-safe: one instance per thread at a
+ * time (Aparapi's {@code execute} is synchronized anyway, and each instance has its own OpenCL
+ * context and device buffers).
+ *
+ * <p>Nothing is left to Aparapi's silent fallbacks: the kernel is compiled for this device up
+ * front ({@link OpenClFailure.Stage#COMPILE} if it cannot be; a device without fp64 cannot), and
+ * after every run the engine checks that it really ran on OpenCL ({@link OpenClFailure.Stage#EXECUTE}
+ * if not). Outputs are written only after a run succeeded, so a failed batch leaves the caller's
+ * arrays as they were and can be recomputed elsewhere.
+ *
+ * <p>Buffers: the batch is staged in arrays the engine owns and reuses (grown, never shrunk), so
+ * the device buffers behind them are reused from batch to batch. Memory is bounded by the batch.
+ */
+public final class OpenClLayerNorm implements LayerNormEngine {
+
+    /**
+     * Rows whose largest magnitude is within [2^-450, 2^450] (or 0) are safe from overflow and
+     * underflow without rescaling (the Java engine's bound); the kernel leaves the others to it.
+     */
+    private static final double SAFE_MAX = 0x1p450;
+    private static final double SAFE_MIN = 0x1p-450;
+
+    private final OpenCLDevice device;
+    private final String description;
+    private final LayerNormKernel kernel = new LayerNormKernel();
+    private final CpuLayerNorm exact = new CpuLayerNorm();
+    private final int localSize;
+    private LayerNormSpec loadedSpec;
+    private boolean closed;
+
+    /**
+     * Compiles the kernel for the device.
+     *
+     * @throws OpenClFailure (COMPILE) if it does not compile there
+     */
+    public OpenClLayerNorm(OpenCLDevice device) {
+        this.device = device;
+        this.description = OpenClDevices.describe(device);
+        this.localSize = Math.max(1, Math.min(64, device.getMaxWorkGroupSize()));
+        kernel.setExplicit(true);
+        kernel.safeMax = SAFE_MAX;
+        kernel.safeMin = SAFE_MIN;
+        kernel.largestFinite = Double.MAX_VALUE;
+        try {
+            FaultInjection.at(OpenClFailure.Stage.COMPILE, description);
+            kernel.compile(device);
+        } catch (CompileFailedException | RuntimeException e) {
+            kernel.dispose();
+            if (e instanceof OpenClFailure) {
+                throw (OpenClFailure) e;
+            }
+            throw new OpenClFailure(OpenClFailure.Stage.COMPILE, "the layer-norm kernel did not compile for "
+                    + description + " (the kernel needs double precision, cl_khr_fp64): " + e.getMessage(), e);
+        }
+        selfCheck();
+    }
+
+    /**
+     * Runs one small batch whose answer is known, before any real data: a device that compiles
+     * but computes wrongly is caught here. (It also means a kernel is always run before it is
+     * disposed: Aparapi 3.0.2 crashes the JVM disposing a compiled kernel that never ran.)
+     */
+    private void selfCheck() {
+        double[] row = {1, 2, 3, 4};
+        double[] out = new double[4];
+        try {
+            normalize(row, out, BatchLayout.uniform(1, 4), LayerNormSpec.of(0.75));
+        } catch (OpenClFailure e) {
+            close();
+            throw e;
+        }
+        // {1, 2, 3, 4}: mean 2.5, variance 1.25; with epsilon 0.75 the denominator is sqrt(2) exactly.
+        double[] expected = {-1.5 / Math.sqrt(2), -0.5 / Math.sqrt(2), 0.5 / Math.sqrt(2), 1.5 / Math.sqrt(2)};
+        for (int i = 0; i < 4; i++) {
+            if (!(Math.abs(out[i] - expected[i]) <= 1e-15)) {
+                close();
+                throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "the layer-norm kernel gave wrong results on "
+                        + description + " in its self-check: " + java.util.Arrays.toString(out));
+            }
+        }
+    }
+
+    @Override
+    public String name() {
+        return "opencl";
+    }
+
+    /** How logs and metrics name this engine's device. */
+    public String device() {
+        return description;
+    }
+
+    @Override
+    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
+        LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
+        if (layout.rowCount() == 0) {
+            return;
+        }
+        int n = layout.end();
+        kernel.useFloat = 0;
+        kernel.inD = stage(kernel.inD, n);
+        kernel.outD = stage(kernel.outD, n);
+        System.arraycopy(in, 0, kernel.inD, 0, n);
+        kernel.put(kernel.inD);
+        run(layout, spec);
+        kernel.get(kernel.outD);
+        deliver(kernel.outD, in, out, layout, spec);
+    }
+
+    @Override
+    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+        LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
+        if (layout.rowCount() == 0) {
+            return;
+        }
+        int n = layout.end();
+        kernel.useFloat = 1;
+        kernel.inF = stage(kernel.inF, n);
+        kernel.outF = stage(kernel.outF, n);
+        System.arraycopy(in, 0, kernel.inF, 0, n);
+        kernel.put(kernel.inF);
+        run(layout, spec);
+        kernel.get(kernel.outF);
+        deliver(kernel.outF, in, out, layout, spec);
+    }
+
+    private static double[] stage(double[] buffer, int n) {
+        return buffer.length >= n ? buffer : new double[Math.max(n, buffer.length + buffer.length / 2)];
+    }
+
+    private static float[] stage(float[] buffer, int n) {
+        return buffer.length >= n ? buffer : new float[Math.max(n, buffer.length + buffer.length / 2)];
+    }
+
+    /** Ships offsets and parameters, runs the kernel, and checks that it really ran on OpenCL. */
+    private void run(BatchLayout layout, LayerNormSpec spec) {
+        if (closed) {
+            throw new IllegalStateException("engine for " + description + " is closed");
+        }
+        int rows = layout.rowCount();
+        if (kernel.offsets.length < rows + 1) {
+            kernel.offsets = new int[Math.max(rows + 1, kernel.offsets.length * 2)];
+            kernel.status = new int[kernel.offsets.length];
+        }
+        for (int r = 0; r <= rows; r++) {
+            kernel.offsets[r] = r < rows ? layout.start(r) : layout.end();
+        }
+        kernel.put(kernel.offsets);
+        loadSpec(spec);
+        kernel.rows = rows;
+        int global = (rows + localSize - 1) / localSize * localSize;
+        Range range = device.createRange(global, localSize);
+        try {
+            FaultInjection.at(OpenClFailure.Stage.EXECUTE, description);
+            kernel.execute(range);
+        } catch (OpenClFailure e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "the layer-norm kernel failed on " + description
+                    + ": " + e, e);
+        }
+        if (!kernel.isRunningCL()) {
+            throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "Aparapi did not run the kernel on " + description
+                    + " but in mode " + kernel.getExecutionMode() + "; its results are discarded");
+        }
+        kernel.get(kernel.status);
+    }
+
+    /** Scale and shift go to the device once per spec, not once per batch. */
+    private void loadSpec(LayerNormSpec spec) {
+        if (spec.equals(loadedSpec)) {
+            return;
+        }
+        double[] scale = spec.scale();
+        double[] shift = spec.shift();
+        kernel.hasScale = scale == null ? 0 : 1;
+        kernel.hasShift = shift == null ? 0 : 1;
+        kernel.scale = scale == null ? new double[1] : scale;
+        kernel.shift = shift == null ? new double[1] : shift;
+        kernel.epsilon = spec.epsilon();
+        kernel.put(kernel.scale);
+        kernel.put(kernel.shift);
+        loadedSpec = spec;
+    }
+
+    /**
+     * Copies the kernel's rows to {@code out}; rows it left (out of its safe range, or not finite)
+     * are done by the exact Java engine instead, from {@code in}, which for those rows is intact
+     * even when {@code out} is {@code in}.
+     */
+    private void deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec) {
+        for (int r = 0; r < layout.rowCount(); r++) {
+            int start = layout.start(r);
+            int length = layout.length(r);
+            if (kernel.status[r] == 0) {
+                System.arraycopy(kernelOut, start, out, start, length);
+            } else {
+                BatchLayout one = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
+                if (in instanceof double[]) {
+                    exact.normalize((double[]) in, (double[]) out, one, spec);
+                } else {
+                    exact.normalize((float[]) in, (float[]) out, one, spec);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            kernel.dispose();
+        }
+    }
+}
