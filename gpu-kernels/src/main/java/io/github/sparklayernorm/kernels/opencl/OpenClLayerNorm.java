@@ -54,7 +54,6 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.safeMin = SAFE_MIN;
         kernel.largestFinite = Double.MAX_VALUE;
         try {
-            FaultInjection.at(OpenClFailure.Stage.COMPILE, description);
             kernel.compile(device);
         } catch (CompileFailedException | RuntimeException e) {
             kernel.dispose();
@@ -100,6 +99,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     /** How logs and metrics name this engine's device. */
     public String device() {
         return description;
+    }
+
+    long deviceId() {
+        return device.getDeviceId();
     }
 
     @Override

@@ -1,0 +1,80 @@
+package io.github.sparklayernorm.kernels;
+
+import com.aparapi.device.OpenCLDevice;
+import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
+import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
+import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
+import java.util.List;
+
+/**
+ * Chooses the engine for a task:
+ *
+ * <ul>
+ *   <li>{@code java}: the Java engine.</li>
+ *   <li>{@code opencl}: the assigned GPU if one is given, else the first GPU, else the first OpenCL
+ *       device of any kind (PoCL's CPU device counts). No device, or a failure to compile or run,
+ *       is an {@link OpenClFailure} that says what was looked for and what was found.</li>
+ *   <li>{@code auto}: the assigned GPU if one is given, else the first GPU OpenCL lists, else the
+ *       Java engine. OpenCL CPU devices are not used unless the system property
+ *       {@value #AUTO_USES_CPU_DEVICES} is {@code true}: inside Spark every core already runs a task,
+ *       so a CPU device only competes with them (see the README's measurements). Any OpenCL failure
+ *       falls back to the Java engine, and the listener hears why.</li>
+ * </ul>
+ *
+ * <p>A GPU address is Spark's ("0", "1", ...): the N-th GPU in OpenCL's order
+ * ({@link OpenClDevices#gpuForAddress}).
+ */
+public final class BackendSelector {
+
+    /** System property: whether {@code auto} also takes OpenCL CPU and accelerator devices. */
+    public static final String AUTO_USES_CPU_DEVICES = "sparklayernorm.auto.useCpuDevices";
+
+    private BackendSelector() {
+    }
+
+    /**
+     * @param assignedGpu the GPU Spark assigned to the task, or {@code null}
+     * @return an engine to close when the task ends (it gives pooled OpenCL resources back)
+     */
+    public static LayerNormEngine open(Backend backend, String assignedGpu, BackendListener listener) {
+        switch (backend) {
+            case JAVA:
+                return new RoutedLayerNorm(null, false, listener);
+            case OPENCL:
+                return new RoutedLayerNorm(borrow(requiredDevice(assignedGpu), listener), true, listener);
+            default:
+                try {
+                    OpenCLDevice device = assignedGpu != null ? OpenClDevices.gpuForAddress(assignedGpu) : autoDevice();
+                    return new RoutedLayerNorm(device == null ? null : borrow(device, listener), false, listener);
+                } catch (OpenClFailure e) {
+                    listener.fellBack(e);
+                    return new RoutedLayerNorm(null, false, listener);
+                }
+        }
+    }
+
+    private static OpenCLDevice autoDevice() {
+        List<OpenCLDevice> devices = Boolean.getBoolean(AUTO_USES_CPU_DEVICES) ? OpenClDevices.all() : OpenClDevices.gpus();
+        return devices.isEmpty() ? null : devices.get(0);
+    }
+
+    private static OpenCLDevice requiredDevice(String assignedGpu) {
+        if (assignedGpu != null) {
+            return OpenClDevices.gpuForAddress(assignedGpu);
+        }
+        List<OpenCLDevice> all = OpenClDevices.all();
+        if (all.isEmpty()) {
+            OpenClFailure.Stage stage = OpenClDevices.libraryAvailable()
+                    ? OpenClFailure.Stage.DEVICE : OpenClFailure.Stage.LIBRARY;
+            throw new OpenClFailure(stage, "backend 'opencl' needs an OpenCL device (a GPU, else any device);"
+                    + " found " + OpenClDevices.inventory() + ". Use backend 'auto' or 'java' where there is none.");
+        }
+        return all.get(0);
+    }
+
+    private static OpenClLayerNorm borrow(OpenCLDevice device, BackendListener listener) {
+        OpenClLayerNorm engine = OpenClEnginePool.borrow(device);
+        listener.deviceOpened(engine.device());
+        return engine;
+    }
+}
