@@ -1,8 +1,12 @@
 package io.github.sparklayernorm.ml;
 
+import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.ml.exec.HandleInvalid;
 import io.github.sparklayernorm.ml.exec.PartitionNormalizer;
+import io.github.sparklayernorm.ml.exec.RowsByBackend;
+import io.github.sparklayernorm.ml.param.HasBackend;
+import io.github.sparklayernorm.ml.param.HasBatchSize;
 import io.github.sparklayernorm.ml.param.HasEpsilon;
 import io.github.sparklayernorm.ml.param.HasHandleInvalid;
 import io.github.sparklayernorm.ml.param.HasInputCol;
@@ -13,9 +17,12 @@ import io.github.sparklayernorm.ml.param.HasScale;
 import io.github.sparklayernorm.ml.param.HasShift;
 import io.github.sparklayernorm.ml.param.ParamValidation;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
+import java.util.Collections;
+import java.util.Map;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
@@ -52,9 +59,12 @@ import org.apache.spark.sql.types.StructType;
  */
 public class LayerNormalizer extends Transformer
         implements HasInputCol, HasOutputCol, HasInputCols, HasOutputCols, HasEpsilon, HasScale, HasShift,
-        HasHandleInvalid, DefaultParamsWritable {
+        HasHandleInvalid, HasBackend, HasBatchSize, DefaultParamsWritable {
 
     private static final long serialVersionUID = 1L;
+
+    /** Rows per batch by default: see the README for how it was chosen. */
+    public static final int DEFAULT_BATCH_SIZE = 4096;
 
     private final String uid;
     private final Param<String> inputCol;
@@ -65,6 +75,10 @@ public class LayerNormalizer extends Transformer
     private final DoubleArrayParam scale;
     private final DoubleArrayParam shift;
     private final Param<String> handleInvalid;
+    private final Param<String> backend;
+    private final IntParam batchSize;
+    /** The row counts of the latest transform, filled in as its jobs run. */
+    private transient RowsByBackend lastRowsByBackend;
 
     public LayerNormalizer() {
         this(Identifiable.randomUID("layerNorm"));
@@ -91,7 +105,16 @@ public class LayerNormalizer extends Transformer
                 "how to handle invalid rows (null, empty, NaN or infinite values, a length other than scale/shift's):"
                         + " 'error' fails the job, 'skip' drops the row, 'keep' keeps it with a null output",
                 ParamValidators.inArray(HandleInvalid.NAMES));
+        backend = new Param<>(this, "backend",
+                "which engine normalizes: 'auto' (a GPU when the executor has one, else Java), 'java',"
+                        + " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
+                ParamValidators.inArray(Backend.NAMES));
+        batchSize = new IntParam(this, "batchSize",
+                "rows handed to the engine (and to the device) at a time; memory is bounded by the batch",
+                ParamValidators.gtEq(1));
         setDefault(outputCol, uid + "__output");
+        setDefault(backend, "auto");
+        setDefault(batchSize, (Object) DEFAULT_BATCH_SIZE);
         setDefault(epsilon, (Object) LayerNormSpec.DEFAULT_EPSILON);
         setDefault(handleInvalid, "error");
     }
@@ -141,6 +164,38 @@ public class LayerNormalizer extends Transformer
     @Override
     public Param<String> handleInvalid() {
         return handleInvalid;
+    }
+
+    @Override
+    public Param<String> backend() {
+        return backend;
+    }
+
+    @Override
+    public IntParam batchSize() {
+        return batchSize;
+    }
+
+    /** {@code "auto"} (default), {@code "java"} or {@code "opencl"}. */
+    public LayerNormalizer setBackend(String value) {
+        set(backend, value);
+        return this;
+    }
+
+    /** Rows per batch handed to the engine; default {@value #DEFAULT_BATCH_SIZE}. */
+    public LayerNormalizer setBatchSize(int value) {
+        set(batchSize, (Object) value);
+        return this;
+    }
+
+    /**
+     * Rows normalized per backend and device by the jobs run so far on the latest
+     * {@link #transform} result, e.g. {@code {java=1000}} or {@code {opencl: NVIDIA ... (GPU, ...)=1000}};
+     * empty before. Each column of a row counts once. The same counts show in the Spark UI as the
+     * accumulator named after this stage.
+     */
+    public Map<String, Long> rowsByBackend() {
+        return lastRowsByBackend == null ? Collections.emptyMap() : lastRowsByBackend.value();
     }
 
     public LayerNormalizer setInputCol(String value) {
@@ -254,8 +309,11 @@ public class LayerNormalizer extends Transformer
     public Dataset<Row> transform(Dataset<?> dataset) {
         NormalizationPlan plan = plan(dataset.schema());
         StructType outputSchema = plan.outputSchema();
-        PartitionNormalizer normalizer =
-                new PartitionNormalizer(stageName(), plan, spec(), HandleInvalid.of(getHandleInvalid()));
+        RowsByBackend rows = new RowsByBackend();
+        dataset.sparkSession().sparkContext().register(rows, stageName() + " rows by backend");
+        lastRowsByBackend = rows;
+        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
+                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), rows);
         Dataset<Row> normalized = dataset.toDF().mapPartitions(normalizer, Encoders.row(outputSchema));
         // The row encoder drops column metadata; put every column's back (the inputs' own
         // metadata, such as VectorAssembler's attributes, must survive, and outputs carry their size).

@@ -20,6 +20,8 @@ class LayerNormalizerParamsTest {
         assertNull(ln.getScale());
         assertNull(ln.getShift());
         assertEquals(ln.uid() + "__output", ln.getOutputCol());
+        assertEquals("auto", ln.getBackend());
+        assertEquals(LayerNormalizer.DEFAULT_BATCH_SIZE, ln.getBatchSize());
         assertTrue(ln.uid().startsWith("layerNorm_"));
     }
 
@@ -70,6 +72,18 @@ class LayerNormalizerParamsTest {
     }
 
     @Test
+    void backendAcceptsOnlyAutoJavaOrOpencl() {
+        assertEquals("opencl", new LayerNormalizer().setBackend("opencl").getBackend());
+        assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setBackend("cuda"));
+    }
+
+    @Test
+    void batchSizeMustBePositive() {
+        assertEquals(7, new LayerNormalizer().setBatchSize(7).getBatchSize());
+        assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setBatchSize(0));
+    }
+
+    @Test
     void handleInvalidAcceptsOnlyErrorSkipOrKeep() {
         assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setHandleInvalid("ignore"));
     }
@@ -78,7 +92,7 @@ class LayerNormalizerParamsTest {
     void explainParamsDescribesEveryParam() {
         String text = new LayerNormalizer().explainParams();
         for (String name : new String[] {"inputCol", "outputCol", "inputCols", "outputCols", "epsilon", "scale",
-            "shift", "handleInvalid"}) {
+            "shift", "handleInvalid", "backend", "batchSize"}) {
             assertTrue(text.contains(name + ":"), name + " missing from:\n" + text);
         }
         assertTrue(text.contains("default: 1.0E-5"), text);

@@ -1,6 +1,7 @@
 package io.github.sparklayernorm.ml.exec;
 
-import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.BackendSelector;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
@@ -11,7 +12,9 @@ import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
+import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.TaskCompletionListener;
 
 /**
  * Normalizes one partition: rows are gathered into batches (bounded in rows and in values, never
@@ -24,26 +27,48 @@ import org.apache.spark.sql.RowFactory;
 public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
 
-    /** Rows per batch. */
-    static final int BATCH_ROWS = 1024;
-    /** Values per column per batch (8 MB of doubles); a single longer row still makes a batch of one. */
-    static final int BATCH_VALUES = 1 << 20;
+    /** Values per column per batch (32 MB of doubles), whatever the batch size; a longer row still makes a batch of one. */
+    static final int BATCH_VALUES = 1 << 22;
 
     private final String stage;
     private final NormalizationPlan plan;
     private final LayerNormSpec spec;
     private final HandleInvalid handleInvalid;
+    private final Backend backend;
+    private final int batchRows;
+    private final RowsByBackend rowsByBackend;
 
-    public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid) {
+    public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid,
+                               Backend backend, int batchRows, RowsByBackend rowsByBackend) {
         this.stage = stage;
         this.plan = plan;
         this.spec = spec;
         this.handleInvalid = handleInvalid;
+        this.backend = backend;
+        this.batchRows = batchRows;
+        this.rowsByBackend = rowsByBackend;
     }
 
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
-        return new BatchIterator(input, new CpuLayerNorm());
+        TaskContext task = TaskContext.get();
+        LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task),
+                new ExecutorBackendListener(stage, rowsByBackend));
+        BatchIterator batches = new BatchIterator(input, engine);
+        if (task != null) {
+            // Also when the task fails or its output is not read to the end (a limit, say).
+            task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
+        }
+        return batches;
+    }
+
+    /** The first GPU Spark's resource scheduling assigned to this task, or null. */
+    private static String assignedGpu(TaskContext task) {
+        if (task == null) {
+            return null;
+        }
+        ResourceInformation gpu = task.resourcesJMap().get("gpu");
+        return gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
     }
 
     private final class BatchIterator implements Iterator<Row> {
@@ -51,9 +76,9 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         private final LayerNormEngine engine;
         private final List<ColumnBinding> bindings = plan.bindings();
         private final ColumnBatch[] columns = new ColumnBatch[bindings.size()];
-        private final Row[] rows = new Row[BATCH_ROWS];
+        private final Row[] rows = new Row[batchRows];
         /** cell[r][c]: the index of row r's cell in column c's batch, or -1 for a null output. */
-        private final int[][] cell = new int[BATCH_ROWS][bindings.size()];
+        private final int[][] cell = new int[batchRows][bindings.size()];
         private int batchSize;
         private int emitted;
         private long rowNumber;
@@ -104,7 +129,7 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
             for (ColumnBatch column : columns) {
                 column.clear();
             }
-            while (batchSize < BATCH_ROWS && !anyColumnFull() && input.hasNext()) {
+            while (batchSize < batchRows && !anyColumnFull() && input.hasNext()) {
                 Row row = input.next();
                 rowNumber++;
                 if (gather(row, cell[batchSize])) {
@@ -157,7 +182,7 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
                     + " or to 'keep' to keep them with a null '" + binding.outputName() + "'.");
         }
 
-        private void close() {
+        synchronized void close() {
             if (!closed) {
                 closed = true;
                 engine.close();

@@ -1,0 +1,51 @@
+package io.github.sparklayernorm.ml.exec;
+
+import io.github.sparklayernorm.kernels.BackendListener;
+import io.github.sparklayernorm.kernels.OpenClFailure;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns engine events into Spark metrics and executor logs: rows go to the accumulator; the
+ * device an executor normalizes on is logged once per executor, and so is each distinct reason
+ * for falling back to the Java engine (a warning, never silence).
+ */
+final class ExecutorBackendListener implements BackendListener {
+
+    private static final Logger LOG = LoggerFactory.getLogger("io.github.sparklayernorm");
+    private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
+
+    private final String stage;
+    private final RowsByBackend rows;
+
+    ExecutorBackendListener(String stage, RowsByBackend rows) {
+        this.stage = stage;
+        this.rows = rows;
+    }
+
+    static String key(String backend, String device) {
+        return "java".equals(backend) ? backend : backend + ": " + device;
+    }
+
+    @Override
+    public void rowsNormalized(String backend, String device, long count) {
+        rows.add(key(backend, device), count);
+    }
+
+    @Override
+    public void deviceOpened(String device) {
+        if (LOGGED.add("device " + device)) {
+            LOG.info("spark-layernorm: this executor normalizes rows on OpenCL device {}", device);
+        }
+    }
+
+    @Override
+    public void fellBack(OpenClFailure reason) {
+        if (LOGGED.add("fallback " + reason.stage() + " " + reason.getMessage())) {
+            LOG.warn("spark-layernorm ({}): OpenCL failed at {}: {}. This executor normalizes on the Java engine"
+                    + " instead; the results are the same within 1e-12.", stage, reason.stage(), reason.getMessage());
+        }
+    }
+}

@@ -1,0 +1,167 @@
+package io.github.sparklayernorm.ml;
+
+import static io.github.sparklayernorm.ml.TestRows.FLOATS;
+import static io.github.sparklayernorm.ml.TestRows.VECTOR;
+import static io.github.sparklayernorm.ml.TestRows.field;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.sparklayernorm.kernels.BackendSelector;
+import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
+import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The same transformer on each backend: same rows out, counted where they were normalized. */
+class LayerNormalizerBackendTest {
+
+    private static final String FAULT = "sparklayernorm.opencl.fault";
+    private static final int ROWS = 3000;
+
+    @AfterEach
+    void clearSwitches() {
+        System.clearProperty(FAULT);
+        System.clearProperty(BackendSelector.AUTO_USES_CPU_DEVICES);
+    }
+
+    /** Rows with large offsets, in a vector column and an array<float> column. */
+    private static Dataset<Row> data() {
+        SplittableRandom random = new SplittableRandom(5);
+        List<Row> rows = new ArrayList<>();
+        for (int i = 0; i < ROWS; i++) {
+            double[] v = new double[32];
+            float[] f = new float[32];
+            double offset = (random.nextDouble() - 0.5) * 1e8;
+            for (int j = 0; j < v.length; j++) {
+                v[j] = offset + random.nextDouble();
+                f[j] = (float) (offset / 1e4 + random.nextDouble());
+            }
+            rows.add(RowFactory.create(i, Vectors.dense(v), f));
+        }
+        StructType schema = new StructType(new StructField[] {
+            field("id", DataTypes.IntegerType), field("v", VECTOR), field("f", FLOATS)});
+        return TestRows.frame(schema, rows).repartition(3);
+    }
+
+    private static LayerNormalizer normalizer(String backend) {
+        return new LayerNormalizer().setInputCols(new String[] {"v", "f"}).setOutputCols(new String[] {"v2", "f2"})
+                .setScale(range(32)).setShift(range(32)).setBackend(backend);
+    }
+
+    private static double[] range(int n) {
+        double[] values = new double[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = 0.5 + i / 8.0;
+        }
+        return values;
+    }
+
+    /** One job (sorting in Spark would run the stage twice and count its rows twice). */
+    private static List<Row> outputs(LayerNormalizer ln) {
+        List<Row> rows = new ArrayList<>(ln.transform(data()).select("id", "v2", "f2").collectAsList());
+        rows.sort(java.util.Comparator.comparingInt(r -> r.getInt(0)));
+        List<Row> outputs = new ArrayList<>();
+        for (Row row : rows) {
+            outputs.add(RowFactory.create(row.get(1), row.get(2)));
+        }
+        return outputs;
+    }
+
+    private static void assertSameWithin(List<Row> expected, List<Row> actual, double doubleTolerance) {
+        assertEquals(expected.size(), actual.size());
+        for (int r = 0; r < expected.size(); r++) {
+            double[] e = ((Vector) expected.get(r).get(0)).toArray();
+            double[] a = ((Vector) actual.get(r).get(0)).toArray();
+            for (int i = 0; i < e.length; i++) {
+                assertEquals(e[i], a[i], doubleTolerance * Math.max(1, Math.abs(e[i])), "row " + r + " value " + i);
+            }
+            assertEquals(expected.get(r).getList(1), actual.get(r).getList(1), "float row " + r);
+        }
+    }
+
+    @Test
+    void javaBackendCountsEveryRowOfEveryColumnUnderJava() {
+        LayerNormalizer ln = normalizer("java");
+        outputs(ln);
+        assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
+    }
+
+    @Test
+    void openclBackendGivesTheJavaResultsWithinTheDoubleTolerance() {
+        OpenClTestSupport.requireDevice();
+        List<Row> java = outputs(normalizer("java"));
+        LayerNormalizer ln = normalizer("opencl");
+        // Float outputs must be the same floats: both engines round the same double once, and
+        // their doubles differ by far less than a float ulp (a tie would show up here).
+        assertSameWithin(java, outputs(ln), 1e-12);
+        Map<String, Long> counts = ln.rowsByBackend();
+        assertEquals(1, counts.size(), counts.toString());
+        String key = counts.keySet().iterator().next();
+        assertTrue(key.startsWith("opencl: "), key);
+        assertEquals(2L * ROWS, counts.get(key));
+    }
+
+    @Test
+    void autoUsesAGpuWhenThereIsOneElseJava() {
+        LayerNormalizer ln = normalizer("auto");
+        outputs(ln);
+        boolean gpu = !OpenClDevices.gpus().isEmpty();
+        assertEquals(gpu, ln.rowsByBackend().keySet().iterator().next().startsWith("opencl"), ln.rowsByBackend().toString());
+    }
+
+    @Test
+    void compileFailureUnderAutoGivesTheJavaOutput() {
+        OpenClTestSupport.requireDevice();
+        List<Row> java = outputs(normalizer("java"));
+        System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
+        System.setProperty(FAULT, "compile");
+        LayerNormalizer ln = normalizer("auto");
+        assertSameWithin(java, outputs(ln), 0.0);
+        assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
+    }
+
+    @Test
+    void executionFailureUnderAutoGivesTheJavaOutput() {
+        OpenClTestSupport.requireDevice();
+        List<Row> java = outputs(normalizer("java"));
+        System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
+        System.setProperty(FAULT, "execute");
+        LayerNormalizer ln = normalizer("auto");
+        assertSameWithin(java, outputs(ln), 0.0);
+        assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
+    }
+
+    @Test
+    void openclFailureUnderTheOpenclBackendFailsTheJob() {
+        OpenClTestSupport.requireDevice();
+        System.setProperty(FAULT, "execute");
+        Exception e = assertThrows(Exception.class, () -> outputs(normalizer("opencl")));
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append('\n');
+        }
+        assertTrue(messages.toString().contains("injected execute failure"), messages.toString());
+    }
+
+    @Test
+    void batchSizeDoesNotChangeAnyRow() {
+        List<Row> big = outputs(normalizer("java"));
+        List<Row> small = outputs(normalizer("java").setBatchSize(7));
+        assertSameWithin(big, small, 0.0);
+        assertArrayEquals(((Vector) big.get(0).get(0)).toArray(), ((Vector) small.get(0).get(0)).toArray(), 0.0);
+    }
+}
