@@ -4,6 +4,7 @@ import com.aparapi.device.OpenCLDevice;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
 import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
+import io.github.sparklayernorm.kernels.opencl.SignalChaining;
 import java.util.List;
 
 /**
@@ -20,6 +21,9 @@ import java.util.List;
  *       so a CPU device only competes with them (see the README's measurements). Any OpenCL failure
  *       falls back to the Java engine, and the listener hears why.</li>
  * </ul>
+ *
+ * <p>OpenCL is only used in a JVM that preloads libjsig ({@link SignalChaining}); without it,
+ * {@code auto} falls back to Java with a warning and {@code opencl} fails, both saying how to fix it.
  *
  * <p>A GPU address is Spark's ("0", "1", ...): the N-th GPU in OpenCL's order
  * ({@link OpenClDevices#gpuForAddress}).
@@ -73,6 +77,7 @@ public final class BackendSelector {
     }
 
     private static OpenClLayerNorm borrow(OpenCLDevice device, BackendListener listener) {
+        SignalChaining.requirePreloaded();
         OpenClLayerNorm engine = OpenClEnginePool.borrow(device);
         listener.deviceOpened(engine.device());
         return engine;
