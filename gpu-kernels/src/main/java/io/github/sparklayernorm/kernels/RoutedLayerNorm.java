@@ -2,6 +2,7 @@ package io.github.sparklayernorm.kernels;
 
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
 import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
+import java.util.function.Consumer;
 
 /**
  * The engine a task uses: each batch goes to the OpenCL engine when there is one, else to the
@@ -37,32 +38,27 @@ final class RoutedLayerNorm implements LayerNormEngine {
 
     @Override
     public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
-        if (openCl != null) {
-            try {
-                openCl.normalize(in, out, layout, spec);
-                listener.rowsNormalized(openCl.name(), openCl.device(), layout.rowCount());
-                return;
-            } catch (OpenClFailure e) {
-                abandonOpenCl(e);
-            }
-        }
-        java.normalize(in, out, layout, spec);
-        listener.rowsNormalized(java.name(), "cpu", layout.rowCount());
+        route(engine -> engine.normalize(in, out, layout, spec), layout.rowCount());
     }
 
     @Override
     public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+        route(engine -> engine.normalize(in, out, layout, spec), layout.rowCount());
+    }
+
+    /** Runs one batch on OpenCL if there is an engine for it, else (or when OpenCL fails) on Java. */
+    private void route(Consumer<LayerNormEngine> batch, int rows) {
         if (openCl != null) {
             try {
-                openCl.normalize(in, out, layout, spec);
-                listener.rowsNormalized(openCl.name(), openCl.device(), layout.rowCount());
+                batch.accept(openCl);
+                listener.rowsNormalized(openCl.name(), openCl.device(), rows);
                 return;
             } catch (OpenClFailure e) {
                 abandonOpenCl(e);
             }
         }
-        java.normalize(in, out, layout, spec);
-        listener.rowsNormalized(java.name(), "cpu", layout.rowCount());
+        batch.accept(java);
+        listener.rowsNormalized(java.name(), "cpu", rows);
     }
 
     private void abandonOpenCl(OpenClFailure failure) {

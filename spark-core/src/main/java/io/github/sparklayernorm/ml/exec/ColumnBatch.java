@@ -62,10 +62,8 @@ final class ColumnBatch {
         switch (type) {
             case VECTOR:
                 return appendVector(row.getAs(field));
-            case DOUBLE_ARRAY:
-                return appendDoubles(row.getList(field));
             default:
-                return appendFloats(row.getList(field));
+                return appendArray(row.getList(field));
         }
     }
 
@@ -115,44 +113,29 @@ final class ColumnBatch {
         return commit(n);
     }
 
-    private String appendDoubles(List<Object> values) {
+    /** An {@code array<double>} or {@code array<float>} cell: boxed elements, any of which may be null. */
+    private String appendArray(List<Object> values) {
         int n = values.size();
         String problem = checkLength(n);
         if (problem != null) {
             return problem;
         }
         int start = reserve(n);
+        boolean toFloats = type == ColumnType.FLOAT_ARRAY;
         for (int i = 0; i < n; i++) {
             Object boxed = values.get(i);
             if (boxed == null) {
                 return "holds a null at index " + i;
             }
-            double v = (Double) boxed;
+            double v = ((Number) boxed).doubleValue();
             if (!Double.isFinite(v)) {
                 return nonFinite(i, v);
             }
-            doubles[start + i] = v;
-        }
-        return commit(n);
-    }
-
-    private String appendFloats(List<Object> values) {
-        int n = values.size();
-        String problem = checkLength(n);
-        if (problem != null) {
-            return problem;
-        }
-        int start = reserve(n);
-        for (int i = 0; i < n; i++) {
-            Object boxed = values.get(i);
-            if (boxed == null) {
-                return "holds a null at index " + i;
+            if (toFloats) {
+                floats[start + i] = (float) v; // exact: the value was a float
+            } else {
+                doubles[start + i] = v;
             }
-            float v = (Float) boxed;
-            if (!Float.isFinite(v)) {
-                return nonFinite(i, v);
-            }
-            floats[start + i] = v;
         }
         return commit(n);
     }
