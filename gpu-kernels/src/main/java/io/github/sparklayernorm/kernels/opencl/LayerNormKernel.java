@@ -7,8 +7,9 @@ import com.aparapi.Kernel;
  *
  * <p>Why one row per work-item: layer normalization reads each value a few times and has no
  * reuse across rows, so a row in one work-item keeps every pass in registers and cache with no
- * barriers. On PoCL it was measured 3-10x faster than one work-group per row with a local-memory
- * reduction (the design of most GPU libraries); the ranking may differ on a real GPU.
+ * barriers. Measurements on PoCL on these machines put it at 3-10x the speed of one work-group per
+ * row with a local-memory reduction (the design of most GPU libraries); the ranking may differ on a
+ * real GPU, where it has yet to be measured.
  *
  * <p>The numerics are the Java engine's (first mean, correction kept apart, blocked compensated
  * variance, all in double), so one kernel serves float and double rows: float rows are read
