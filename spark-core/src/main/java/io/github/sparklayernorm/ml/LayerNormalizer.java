@@ -19,6 +19,7 @@ import io.github.sparklayernorm.ml.param.ParamValidation;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
 import java.util.Collections;
 import java.util.Map;
+import org.apache.spark.SparkContext;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -38,6 +39,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
 
 /**
  * Row-wise layer normalization of vector and array columns:
@@ -79,6 +81,8 @@ public class LayerNormalizer extends Transformer
     private final IntParam batchSize;
     /** The row counts of the latest transform, filled in as its jobs run. */
     private transient RowsByBackend lastRowsByBackend;
+    private transient LongAccumulator lastRowsRead;
+    private transient LongAccumulator lastRowsSkipped;
 
     public LayerNormalizer() {
         this(Identifiable.randomUID("layerNorm"));
@@ -198,6 +202,16 @@ public class LayerNormalizer extends Transformer
         return lastRowsByBackend == null ? Collections.emptyMap() : lastRowsByBackend.value();
     }
 
+    /** Input rows read by the jobs run so far on the latest {@link #transform} result. */
+    public long rowsRead() {
+        return lastRowsRead == null ? 0 : lastRowsRead.value();
+    }
+
+    /** Input rows dropped as invalid ({@code handleInvalid = skip}) by those jobs. */
+    public long rowsSkipped() {
+        return lastRowsSkipped == null ? 0 : lastRowsSkipped.value();
+    }
+
     public LayerNormalizer setInputCol(String value) {
         set(inputCol, value);
         return this;
@@ -309,11 +323,15 @@ public class LayerNormalizer extends Transformer
     public Dataset<Row> transform(Dataset<?> dataset) {
         NormalizationPlan plan = plan(dataset.schema());
         StructType outputSchema = plan.outputSchema();
+        SparkContext context = dataset.sparkSession().sparkContext();
         RowsByBackend rows = new RowsByBackend();
-        dataset.sparkSession().sparkContext().register(rows, stageName() + " rows by backend");
+        context.register(rows, stageName() + " rows by backend");
         lastRowsByBackend = rows;
+        lastRowsRead = context.longAccumulator(stageName() + " rows read");
+        lastRowsSkipped = context.longAccumulator(stageName() + " rows skipped");
         PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
-                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), rows);
+                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), rows,
+                lastRowsRead, lastRowsSkipped);
         Dataset<Row> normalized = dataset.toDF().mapPartitions(normalizer, Encoders.row(outputSchema));
         // The row encoder drops column metadata; put every column's back (the inputs' own
         // metadata, such as VectorAssembler's attributes, must survive, and outputs carry their size).

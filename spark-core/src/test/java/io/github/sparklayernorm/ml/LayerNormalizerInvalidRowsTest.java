@@ -102,6 +102,14 @@ class LayerNormalizerInvalidRowsTest {
     }
 
     @Test
+    void skippedRowsAreCounted() {
+        LayerNormalizer ln = normalizer("skip").setShift(new double[] {0, 0, 0});
+        assertEquals(2, ln.transform(mixed()).collectAsList().size());
+        assertEquals(6, ln.rowsRead());
+        assertEquals(4, ln.rowsSkipped());
+    }
+
+    @Test
     void keepModeKeepsEveryRowWithANullOutputForTheInvalidOnes() {
         Dataset<Row> result = normalizer("keep").setShift(new double[] {0, 0, 0}).transform(mixed());
         assertTrue(result.schema().apply("y").nullable());

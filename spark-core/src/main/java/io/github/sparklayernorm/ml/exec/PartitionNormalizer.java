@@ -14,6 +14,7 @@ import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.TaskCompletionListener;
 
 /**
@@ -37,9 +38,12 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
     private final Backend backend;
     private final int batchRows;
     private final RowsByBackend rowsByBackend;
+    private final LongAccumulator rowsRead;
+    private final LongAccumulator rowsSkipped;
 
     public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid,
-                               Backend backend, int batchRows, RowsByBackend rowsByBackend) {
+                               Backend backend, int batchRows, RowsByBackend rowsByBackend,
+                               LongAccumulator rowsRead, LongAccumulator rowsSkipped) {
         this.stage = stage;
         this.plan = plan;
         this.spec = spec;
@@ -47,6 +51,8 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         this.backend = backend;
         this.batchRows = batchRows;
         this.rowsByBackend = rowsByBackend;
+        this.rowsRead = rowsRead;
+        this.rowsSkipped = rowsSkipped;
     }
 
     @Override
@@ -132,8 +138,11 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
             while (batchSize < batchRows && !anyColumnFull() && input.hasNext()) {
                 Row row = input.next();
                 rowNumber++;
+                rowsRead.add(1);
                 if (gather(row, cell[batchSize])) {
                     rows[batchSize++] = row;
+                } else {
+                    rowsSkipped.add(1);
                 }
             }
             for (ColumnBatch column : columns) {
