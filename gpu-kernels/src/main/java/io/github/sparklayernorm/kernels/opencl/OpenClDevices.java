@@ -6,7 +6,9 @@ import com.aparapi.internal.opencl.OpenCLLoader;
 import io.github.sparklayernorm.kernels.OpenClFailure;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What OpenCL devices this JVM sees, in a fixed order: GPUs first, then accelerators, then CPUs,
@@ -19,7 +21,7 @@ public final class OpenClDevices {
     }
 
     /** Whether the OpenCL library and Aparapi's native library load. */
-    public static boolean libraryAvailable() {
+    public static synchronized boolean libraryAvailable() {
         try {
             return OpenCLLoader.isOpenCLAvailable();
         } catch (Throwable e) {
@@ -39,17 +41,26 @@ public final class OpenClDevices {
         return all;
     }
 
-    private static List<OpenCLDevice> list(Device.TYPE type) {
-        if (!libraryAvailable()) {
-            return Collections.emptyList();
-        }
-        try {
-            List<OpenCLDevice> devices = OpenCLDevice.listDevices(type);
-            return devices == null ? Collections.emptyList() : devices;
-        } catch (RuntimeException | UnsatisfiedLinkError e) {
-            return Collections.emptyList();
-        }
+    /**
+     * Listed once per JVM and type, under a lock: Aparapi's native platform query is not
+     * thread-safe (two Spark tasks listing at once crashed the JVM in libc), and the devices of a
+     * machine do not change while it runs.
+     */
+    private static synchronized List<OpenCLDevice> list(Device.TYPE type) {
+        return LISTED.computeIfAbsent(type, t -> {
+            if (!libraryAvailable()) {
+                return Collections.emptyList();
+            }
+            try {
+                List<OpenCLDevice> devices = OpenCLDevice.listDevices(t);
+                return devices == null ? Collections.emptyList() : Collections.unmodifiableList(devices);
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                return Collections.emptyList();
+            }
+        });
     }
+
+    private static final Map<Device.TYPE, List<OpenCLDevice>> LISTED = new EnumMap<>(Device.TYPE.class);
 
     /** "NVIDIA H100 (GPU, NVIDIA CUDA)": how logs and metrics name a device. */
     public static String describe(OpenCLDevice device) {

@@ -39,13 +39,21 @@ public final class OpenClEnginePool {
             return idle;
         }
         try {
-            return new OpenClLayerNorm(device);
+            return create(device);
         } catch (OpenClFailure e) {
             if (e.stage() == OpenClFailure.Stage.COMPILE) {
                 FAILED.put(device.getDeviceId(), e);
             }
             throw e;
         }
+    }
+
+    /**
+     * Compiles one engine at a time: compiling is rare (engines are reused) and Aparapi's native
+     * set-up is not known to be safe from several threads at once.
+     */
+    private static synchronized OpenClLayerNorm create(OpenCLDevice device) {
+        return new OpenClLayerNorm(device);
     }
 
     /** Returns a healthy engine for reuse. An engine that failed must be closed instead. */
