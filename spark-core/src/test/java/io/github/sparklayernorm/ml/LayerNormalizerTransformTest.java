@@ -42,10 +42,11 @@ class LayerNormalizerTransformTest {
         if (cell instanceof Vector) {
             return ((Vector) cell).toArray();
         }
-        List<Object> list = scala.jdk.javaapi.CollectionConverters.asJava(((scala.collection.Seq<Object>) cell));
-        double[] out = new double[list.size()];
+        // scala.collection.Seq: the same API on Scala 2.12 and 2.13.
+        scala.collection.Seq<?> seq = (scala.collection.Seq<?>) cell;
+        double[] out = new double[seq.length()];
         for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) list.get(i)).doubleValue();
+            out[i] = ((Number) seq.apply(i)).doubleValue();
         }
         return out;
     }

@@ -57,13 +57,15 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.largestFinite = Double.MAX_VALUE;
         try {
             kernel.compile(device);
-        } catch (CompileFailedException | RuntimeException e) {
+        } catch (CompileFailedException | RuntimeException | LinkageError e) {
+            // LinkageError: a classpath that breaks Aparapi's bytecode reader (bcel and its
+            // commons-lang3) must not take the task down with it.
             kernel.dispose();
             if (e instanceof OpenClFailure) {
                 throw (OpenClFailure) e;
             }
             throw new OpenClFailure(OpenClFailure.Stage.COMPILE, "the layer-norm kernel did not compile for "
-                    + description + " (the kernel needs double precision, cl_khr_fp64): " + e.getMessage(), e);
+                    + description + " (the kernel needs double precision, cl_khr_fp64): " + e, e);
         }
         selfCheck();
     }
