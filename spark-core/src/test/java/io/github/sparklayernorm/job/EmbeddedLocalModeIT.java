@@ -1,0 +1,57 @@
+package io.github.sparklayernorm.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job's main in a JVM of its own, with no master given: it runs embedded in local[*]. */
+class EmbeddedLocalModeIT {
+
+    @TempDir
+    static Path dir;
+
+    private static SparkSession spark;
+    private static String sample;
+
+    @BeforeAll
+    static void generateSample() {
+        spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+        sample = dir.resolve("sample.parquet").toString();
+        StringWriter err = new StringWriter();
+        int code = LayerNormJob.run(new String[] {"--generate-sample", "500x8", "--input", sample,
+            "--output", dir.resolve("first").toString(), "--input-col", "features"},
+                new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+    }
+
+    @Test
+    void withoutAMasterTheJobRunsEmbeddedInLocalMode() throws Exception {
+        String output = dir.resolve("embedded").toString();
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // Spark's JVM flags, as this test JVM got them.
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LayerNormJob.class.getName(),
+                "--input", sample, "--output", output, "--input-col", "features"));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(3, TimeUnit.MINUTES));
+        assertEquals(0, process.exitValue(), printed);
+        assertTrue(printed.contains("rows written:  500"), printed);
+        assertEquals(500, spark.read().parquet(output).count());
+    }
+}
