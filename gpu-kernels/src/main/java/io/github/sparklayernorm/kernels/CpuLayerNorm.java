@@ -37,18 +37,24 @@ public final class CpuLayerNorm implements LayerNormEngine {
     }
 
     @Override
-    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
+    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
         CompensatedSum sum = new CompensatedSum();
+        if (stats != null) {
+            stats.ensure(layout.rowCount());
+        }
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
-            normalizeRow(in, start, out, start, layout.length(r), spec, sum);
+            normalizeRow(in, start, out, start, layout.length(r), spec, sum, stats, r);
         }
     }
 
     @Override
-    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
+        if (stats != null) {
+            stats.ensure(layout.rowCount());
+        }
         CompensatedSum sum = new CompensatedSum();
         double[] row = new double[layout.maxRowLength()];
         for (int r = 0; r < layout.rowCount(); r++) {
@@ -57,34 +63,46 @@ public final class CpuLayerNorm implements LayerNormEngine {
             for (int i = 0; i < length; i++) {
                 row[i] = in[start + i];
             }
-            normalizeRow(row, 0, row, 0, length, spec, sum);
+            normalizeRow(row, 0, row, 0, length, spec, sum, stats, r);
             for (int i = 0; i < length; i++) {
                 out[start + i] = (float) row[i];
             }
         }
     }
 
-    /** Normalizes {@code x[xo, xo + d)} into {@code y[yo, yo + d)}; {@code y} may be {@code x}. */
-    static void normalizeRow(double[] x, int xo, double[] y, int yo, int d, LayerNormSpec spec, CompensatedSum sum) {
+    /**
+     * Normalizes {@code x[xo, xo + d)} into {@code y[yo, yo + d)}; {@code y} may be {@code x}.
+     * For RMS normalization the mean and its correction are 0, so the "variance" is the mean square.
+     */
+    static void normalizeRow(double[] x, int xo, double[] y, int yo, int d, LayerNormSpec spec, CompensatedSum sum,
+                             RowStatistics stats, int row) {
         if (d == 0) {
             return;
         }
         double maxAbs = maxAbs(x, xo, d);
         if (!(maxAbs <= Double.MAX_VALUE)) {
             Arrays.fill(y, yo, yo + d, Double.NaN);
+            if (stats != null) {
+                stats.set(row, Double.NaN, Double.NaN);
+            }
             return;
         }
         int k = scaleExponent(maxAbs, spec.epsilon());
         double s = Math.scalb(1.0, k);
         double scaledEpsilon = Math.scalb(spec.epsilon(), 2 * k);
 
-        double m0 = plainSum(x, xo, d, s) / d;
-        double c = sumOfDeviations(x, xo, d, s, m0, sum) / d;
+        double m0 = spec.centered() ? plainSum(x, xo, d, s) / d : 0.0;
+        double c = spec.centered() ? sumOfDeviations(x, xo, d, s, m0, sum) / d : 0.0;
         double variance = sumOfSquaredDeviations(x, xo, d, s, m0, c, sum) / d;
         double q = variance + scaledEpsilon;
         // q == 0 only when epsilon underflowed after scaling a constant row down: every deviation
         // is then 0 and must stay 0, not 0 * infinity.
         double invStd = q > 0 ? 1.0 / Math.sqrt(q) : 0.0;
+        if (stats != null) {
+            // Back from the scaled domain: the mean by 2^-k, the inverse deviation by 2^k.
+            // (q == 0: a constant row whose scaled epsilon underflowed; its variance is 0.)
+            stats.set(row, Math.scalb(m0 + c, -k), q > 0 ? Math.scalb(invStd, k) : 1.0 / Math.sqrt(spec.epsilon()));
+        }
 
         double[] scale = spec.scaleOrNull();
         double[] shift = spec.shiftOrNull();

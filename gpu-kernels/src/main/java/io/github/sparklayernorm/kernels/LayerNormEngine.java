@@ -21,9 +21,21 @@ public interface LayerNormEngine extends AutoCloseable {
     /** A short name for logs and metrics, such as {@code "java"}. */
     String name();
 
-    void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec);
+    /**
+     * Normalizes the batch; when {@code stats} is not {@code null}, also fills it with every row's
+     * mean and inverse standard deviation (see {@link RowStatistics}).
+     */
+    void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats);
 
-    void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec);
+    void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats);
+
+    default void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
+        normalize(in, out, layout, spec, null);
+    }
+
+    default void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+        normalize(in, out, layout, spec, null);
+    }
 
     @Override
     default void close() {

@@ -5,7 +5,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * What to compute: {@code y = scale * (x - mean(x)) / sqrt(var(x) + epsilon) + shift}, per row.
+ * What to compute, per row: layer normalization,
+ * {@code y = scale * (x - mean(x)) / sqrt(var(x) + epsilon) + shift}, or RMS normalization,
+ * {@code y = scale * x / sqrt(mean(x^2) + epsilon)} (not centered, no shift).
  *
  * <p>Immutable and validated on construction, so that every engine can trust it. {@code scale}
  * and {@code shift} are optional; when one or both are given, every row must have their length.
@@ -20,8 +22,9 @@ public final class LayerNormSpec implements Serializable {
     private final double epsilon;
     private final double[] scale;
     private final double[] shift;
+    private final boolean centered;
 
-    private LayerNormSpec(double epsilon, double[] scale, double[] shift) {
+    private LayerNormSpec(double epsilon, double[] scale, double[] shift, boolean centered) {
         if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
             throw new IllegalArgumentException(
                     "epsilon must be finite and > 0 (it keeps constant rows finite), got " + epsilon);
@@ -38,16 +41,27 @@ public final class LayerNormSpec implements Serializable {
         this.epsilon = epsilon;
         this.scale = scale == null ? null : scale.clone();
         this.shift = shift == null ? null : shift.clone();
+        this.centered = centered;
     }
 
     /** Plain normalization: no scale, no shift; each row is normalized over its own length. */
     public static LayerNormSpec of(double epsilon) {
-        return new LayerNormSpec(epsilon, null, null);
+        return new LayerNormSpec(epsilon, null, null, true);
     }
 
     /** With the learned affine parameters; either may be {@code null} (ones / zeros). */
     public static LayerNormSpec of(double epsilon, double[] scale, double[] shift) {
-        return new LayerNormSpec(epsilon, scale, shift);
+        return new LayerNormSpec(epsilon, scale, shift, true);
+    }
+
+    /** RMS normalization: no mean subtraction, no shift; {@code scale} may be {@code null} (ones). */
+    public static LayerNormSpec rms(double epsilon, double[] scale) {
+        return new LayerNormSpec(epsilon, scale, null, false);
+    }
+
+    /** True for layer normalization (the mean is subtracted), false for RMS normalization. */
+    public boolean centered() {
+        return centered;
     }
 
     private static void requireFinite(String name, double[] values) {
@@ -105,18 +119,19 @@ public final class LayerNormSpec implements Serializable {
         }
         LayerNormSpec other = (LayerNormSpec) o;
         return Double.compare(epsilon, other.epsilon) == 0
+                && centered == other.centered
                 && Arrays.equals(scale, other.scale)
                 && Arrays.equals(shift, other.shift);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(epsilon, Arrays.hashCode(scale), Arrays.hashCode(shift));
+        return Objects.hash(epsilon, centered, Arrays.hashCode(scale), Arrays.hashCode(shift));
     }
 
     @Override
     public String toString() {
-        return "LayerNormSpec{epsilon=" + epsilon
+        return "LayerNormSpec{" + (centered ? "layer" : "rms") + ", epsilon=" + epsilon
                 + ", scale=" + (scale == null ? "ones" : scale.length + " values")
                 + ", shift=" + (shift == null ? "zeros" : shift.length + " values") + "}";
     }

@@ -37,13 +37,13 @@ final class RoutedLayerNorm implements LayerNormEngine {
     }
 
     @Override
-    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
-        route(engine -> engine.normalize(in, out, layout, spec), layout.rowCount());
+    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        route(engine -> engine.normalize(in, out, layout, spec, stats), layout.rowCount());
     }
 
     @Override
-    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
-        route(engine -> engine.normalize(in, out, layout, spec), layout.rowCount());
+    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        route(engine -> engine.normalize(in, out, layout, spec, stats), layout.rowCount());
     }
 
     /** Runs one batch on OpenCL if there is an engine for it, else (or when OpenCL fails) on Java. */

@@ -76,6 +76,62 @@ final class ExactLayerNorm {
         return of(x, epsilon, null, null);
     }
 
+    /** RMS normalization: z_i = m_i / sqrt(sum(m^2) / d + eps / 2^(2 e0)), y = scale * z. */
+    static Result rms(double[] x, double epsilon, double[] scale) {
+        int d = x.length;
+        int e0 = smallestExponent(x);
+        BigInteger[] m = new BigInteger[d];
+        BigInteger squares = BigInteger.ZERO;
+        for (int i = 0; i < d; i++) {
+            m[i] = integerMantissa(x[i], e0);
+            squares = squares.add(m[i].multiply(m[i]));
+        }
+        BigDecimal denominator = new BigDecimal(squares).divide(BigDecimal.valueOf(d), MC)
+                .add(scaledByPowerOfTwo(new BigDecimal(epsilon), -2 * e0), MC).sqrt(MC);
+        double[] z = new double[d];
+        double[] y = new double[d];
+        for (int i = 0; i < d; i++) {
+            BigDecimal exactZ = new BigDecimal(m[i]).divide(denominator, MC);
+            z[i] = exactZ.doubleValue();
+            y[i] = (scale == null ? exactZ : exactZ.multiply(new BigDecimal(scale[i]), MC)).doubleValue();
+        }
+        return new Result(z, y);
+    }
+
+    /** The row's exact mean and 1 / sqrt(var + eps) (centered) or 1 / sqrt(mean(x^2) + eps) (RMS). */
+    static double[] statistics(double[] x, double epsilon, boolean centered) {
+        int d = x.length;
+        BigDecimal n = BigDecimal.valueOf(d);
+        BigDecimal sum = BigDecimal.ZERO;
+        for (double v : x) {
+            sum = sum.add(new BigDecimal(v));
+        }
+        BigDecimal mean = centered ? sum.divide(n, MC) : BigDecimal.ZERO;
+        BigDecimal squares = BigDecimal.ZERO;
+        for (double v : x) {
+            BigDecimal dev = new BigDecimal(v).subtract(mean);
+            squares = squares.add(dev.multiply(dev));
+        }
+        BigDecimal inv = BigDecimal.ONE.divide(squares.divide(n, MC).add(new BigDecimal(epsilon), MC).sqrt(MC), MC);
+        return new double[] {mean.doubleValue(), inv.doubleValue()};
+    }
+
+    private static int smallestExponent(double[] x) {
+        int e0 = Integer.MAX_VALUE;
+        for (double v : x) {
+            if (v != 0) {
+                e0 = Math.min(e0, binaryExponent(v));
+            }
+        }
+        return e0 == Integer.MAX_VALUE ? 0 : e0;
+    }
+
+    private static BigDecimal scaledByPowerOfTwo(BigDecimal value, int exponent) {
+        return exponent >= 0
+                ? value.multiply(new BigDecimal(BigInteger.ONE.shiftLeft(exponent)))
+                : value.divide(new BigDecimal(BigInteger.ONE.shiftLeft(-exponent)));
+    }
+
     /** The exponent of the last bit of v's significand: v = significand * 2^that. */
     private static int binaryExponent(double v) {
         int e = Math.getExponent(v);

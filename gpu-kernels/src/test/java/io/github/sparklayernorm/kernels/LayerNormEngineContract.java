@@ -251,6 +251,60 @@ public abstract class LayerNormEngineContract {
                 () -> engine().normalize(new float[5], new float[8], BatchLayout.uniform(2, 4), LayerNormSpec.of(1e-5)));
     }
 
+    // ---- RMS normalization and statistics ---------------------------------------------------
+
+    private void assertRmsMatchesExact(String what, double[] row, double epsilon, double[] scale) {
+        double[] out = new double[row.length];
+        engine().normalize(row, out, BatchLayout.uniform(1, row.length), LayerNormSpec.rms(epsilon, scale));
+        Tolerance.assertDoubleRowClose(what, out, 0, ExactLayerNorm.rms(row, epsilon, scale), scale, null);
+    }
+
+    @Test
+    void rmsRowsMatchExactReference() {
+        SplittableRandom random = new SplittableRandom(12);
+        assertRmsMatchesExact("N(0,1), d=768", gaussianRow(random, 768, 0, 1), 1e-5, null);
+        assertRmsMatchesExact("1e8 + N(0,1) with scale", gaussianRow(random, 64, 1e8, 1), 1e-6,
+                gaussianRow(random, 64, 1, 0.1));
+        assertRmsMatchesExact("N(0,1e300)", gaussianRow(random, 32, 0, 1e300), 1e-5, null);
+        assertRmsMatchesExact("N(0,1e-310)", gaussianRow(random, 32, 0, 1e-310), 1e-300, null);
+        assertRmsMatchesExact("d=1", new double[] {-3}, 1e-5, null);
+    }
+
+    @Test
+    void rmsOfAZeroRowIsZero() {
+        double[] out = new double[4];
+        engine().normalize(new double[4], out, BatchLayout.uniform(1, 4), LayerNormSpec.rms(1e-5, new double[] {1, 2, 3, 4}));
+        assertArrayEquals(new double[4], out, 0.0);
+    }
+
+    @Test
+    void statisticsAreTheRowsMeanAndInverseStandardDeviation() {
+        SplittableRandom random = new SplittableRandom(13);
+        int rows = 5;
+        int d = 100;
+        double[] batch = gaussianRow(random, rows * d, 1e6, 2);
+        for (boolean centered : new boolean[] {true, false}) {
+            LayerNormSpec spec = centered ? LayerNormSpec.of(1e-5) : LayerNormSpec.rms(1e-5, null);
+            RowStatistics stats = new RowStatistics();
+            engine().normalize(batch, new double[batch.length], BatchLayout.uniform(rows, d), spec, stats);
+            for (int r = 0; r < rows; r++) {
+                double[] exact = ExactLayerNorm.statistics(Arrays.copyOfRange(batch, r * d, (r + 1) * d), 1e-5, centered);
+                assertEquals(exact[0], stats.mean(r), 1e-15 * Math.abs(exact[0]), "mean of row " + r);
+                assertEquals(exact[1], stats.invStdDev(r), 1e-13 * exact[1], "inverse deviation of row " + r);
+            }
+        }
+    }
+
+    @Test
+    void statisticsOfExtremeRowsAreInTheRowsOwnUnits() {
+        double[] huge = {1e300, -1e300, 3e300, 5e299};
+        RowStatistics stats = new RowStatistics();
+        engine().normalize(huge, new double[4], BatchLayout.uniform(1, 4), LayerNormSpec.of(1e-5), stats);
+        double[] exact = ExactLayerNorm.statistics(huge, 1e-5, true);
+        assertEquals(exact[0], stats.mean(0), 1e-15 * Math.abs(exact[0]));
+        assertEquals(exact[1], stats.invStdDev(0), 1e-13 * exact[1]);
+    }
+
     // ---- properties over random shapes and values ------------------------------------------
 
     @Property(tries = 300)
@@ -283,6 +337,18 @@ public abstract class LayerNormEngineContract {
         }
         double[] shift = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
         assertFloatMatchesExact("float row offset 2^" + offsetExponent, row, LayerNormSpec.of(1e-5, null, shift));
+    }
+
+    @Property(tries = 200)
+    void randomRmsRowsMatchExactReference(@ForAll @IntRange(min = 1, max = 300) int d,
+                                          @ForAll @IntRange(min = -300, max = 300) int offsetExponent,
+                                          @ForAll @IntRange(min = -12, max = 0) int epsilonDigits,
+                                          @ForAll @LongRange long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double offset = Math.scalb(random.nextDouble() - 0.5, offsetExponent);
+        double[] row = gaussianRow(random, d, offset, Math.abs(offset) + Double.MIN_NORMAL);
+        double[] scale = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
+        assertRmsMatchesExact("rms row offset 2^" + offsetExponent, row, Math.pow(10, epsilonDigits), scale);
     }
 
     @Property(tries = 100)

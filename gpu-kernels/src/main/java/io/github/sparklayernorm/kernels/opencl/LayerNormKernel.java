@@ -41,9 +41,15 @@ final class LayerNormKernel extends Kernel {
     double[] shift = new double[1];
     /** Per row: 0 done, 1 left for the host (out of the safe range, or not finite). */
     int[] status = new int[1];
+    /** Per row, when wantStats is 1: the mean and 1 / sqrt(var + epsilon). */
+    double[] meanOut = new double[1];
+    double[] invStdOut = new double[1];
 
     int rows;
     int useFloat;
+    /** 1 for RMS normalization: no centering, the "variance" is the mean square. */
+    int rms;
+    int wantStats;
     int hasScale;
     int hasShift;
     double epsilon;
@@ -91,10 +97,18 @@ final class LayerNormKernel extends Kernel {
             status[r] = 1;
         } else {
             status[r] = 0;
-            double m0 = firstMean(start, d);
-            double c = sumOfDeviations(start, d, m0) / d;
+            double m0 = 0.0;
+            double c = 0.0;
+            if (rms == 0) {
+                m0 = firstMean(start, d);
+                c = sumOfDeviations(start, d, m0) / d;
+            }
             double variance = sumOfSquaredDeviations(start, d, m0, c) / d;
             double invStd = 1.0 / sqrt(variance + epsilon);
+            if (wantStats == 1) {
+                meanOut[r] = m0 + c;
+                invStdOut[r] = invStd;
+            }
             for (int i = 0; i < d; i++) {
                 double z = ((value(start + i) - m0) - c) * invStd;
                 double g = 1.0;

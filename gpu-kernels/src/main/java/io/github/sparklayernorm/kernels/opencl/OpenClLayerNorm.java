@@ -8,6 +8,7 @@ import io.github.sparklayernorm.kernels.CpuLayerNorm;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.RowStatistics;
 
 /**
  * The OpenCL engine, through Aparapi, on one device. Not thread-safe: one instance per thread at a
@@ -113,7 +114,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     }
 
     @Override
-    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
+    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
         if (layout.rowCount() == 0) {
             return;
@@ -124,13 +125,13 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.outD = stage(kernel.outD, n);
         System.arraycopy(in, 0, kernel.inD, 0, n);
         kernel.put(kernel.inD);
-        run(layout, spec);
+        run(layout, spec, stats);
         kernel.get(kernel.outD);
-        deliver(kernel.outD, in, out, layout, spec);
+        deliver(kernel.outD, in, out, layout, spec, stats);
     }
 
     @Override
-    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
         if (layout.rowCount() == 0) {
             return;
@@ -141,9 +142,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.outF = stage(kernel.outF, n);
         System.arraycopy(in, 0, kernel.inF, 0, n);
         kernel.put(kernel.inF);
-        run(layout, spec);
+        run(layout, spec, stats);
         kernel.get(kernel.outF);
-        deliver(kernel.outF, in, out, layout, spec);
+        deliver(kernel.outF, in, out, layout, spec, stats);
     }
 
     private static double[] stage(double[] buffer, int n) {
@@ -155,7 +156,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     }
 
     /** Ships offsets and parameters, runs the kernel, and checks that it really ran on OpenCL. */
-    private void run(BatchLayout layout, LayerNormSpec spec) {
+    private void run(BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         if (closed) {
             throw new IllegalStateException("engine for " + description + " is closed");
         }
@@ -163,7 +164,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         if (kernel.offsets.length < rows + 1) {
             kernel.offsets = new int[Math.max(rows + 1, kernel.offsets.length * 2)];
             kernel.status = new int[kernel.offsets.length];
+            kernel.meanOut = new double[kernel.offsets.length];
+            kernel.invStdOut = new double[kernel.offsets.length];
         }
+        kernel.wantStats = stats == null ? 0 : 1;
         for (int r = 0; r <= rows; r++) {
             kernel.offsets[r] = r < rows ? layout.start(r) : layout.end();
         }
@@ -189,6 +193,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
                     + " but in mode " + kernel.getExecutionMode() + "; its results are discarded");
         }
         kernel.get(kernel.status);
+        if (stats != null) {
+            kernel.get(kernel.meanOut);
+            kernel.get(kernel.invStdOut);
+        }
     }
 
     /** Scale and shift go to the device once per spec, not once per batch. */
@@ -198,6 +206,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         }
         double[] scale = spec.scale();
         double[] shift = spec.shift();
+        kernel.rms = spec.centered() ? 0 : 1;
         kernel.hasScale = scale == null ? 0 : 1;
         kernel.hasShift = shift == null ? 0 : 1;
         kernel.scale = scale == null ? new double[1] : scale;
@@ -213,18 +222,29 @@ public final class OpenClLayerNorm implements LayerNormEngine {
      * are done by the exact Java engine instead, from {@code in}, which for those rows is intact
      * even when {@code out} is {@code in}.
      */
-    private void deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec) {
+    private void deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec,
+                         RowStatistics stats) {
+        if (stats != null) {
+            stats.ensure(layout.rowCount());
+        }
+        RowStatistics one = stats == null ? null : new RowStatistics().ensure(1);
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int length = layout.length(r);
             if (kernel.status[r] == 0) {
                 System.arraycopy(kernelOut, start, out, start, length);
+                if (stats != null) {
+                    stats.set(r, kernel.meanOut[r], kernel.invStdOut[r]);
+                }
             } else {
-                BatchLayout one = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
+                BatchLayout row = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
                 if (in instanceof double[]) {
-                    exact.normalize((double[]) in, (double[]) out, one, spec);
+                    exact.normalize((double[]) in, (double[]) out, row, spec, one);
                 } else {
-                    exact.normalize((float[]) in, (float[]) out, one, spec);
+                    exact.normalize((float[]) in, (float[]) out, row, spec, one);
+                }
+                if (stats != null) {
+                    stats.set(r, one.mean(0), one.invStdDev(0));
                 }
             }
         }
