@@ -3,6 +3,7 @@ package io.github.sparklayernorm.ml.exec;
 import io.github.sparklayernorm.kernels.BatchLayout;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.RowStatistics;
 import io.github.sparklayernorm.ml.plan.ColumnType;
 import java.util.Arrays;
 import java.util.List;
@@ -24,14 +25,20 @@ final class ColumnBatch {
 
     private final ColumnType type;
     private final int requiredLength;
+    /** Values per group (each normalized on its own), or 0 for whole cells. */
+    private final int groupSize;
+    /** Per engine row (cell, or group): its statistics, when asked for. */
+    private final RowStatistics statistics;
     private double[] doubles = new double[0];
     private float[] floats = new float[0];
     private int[] offsets = new int[65];
     private int rows;
 
-    ColumnBatch(ColumnType type, int requiredLength) {
+    ColumnBatch(ColumnType type, int requiredLength, int groupSize, boolean withStatistics) {
         this.type = type;
         this.requiredLength = requiredLength;
+        this.groupSize = groupSize;
+        this.statistics = withStatistics ? new RowStatistics() : null;
     }
 
     int rowCount() {
@@ -71,7 +78,10 @@ final class ColumnBatch {
         if (length == 0) {
             return "is empty";
         }
-        if (requiredLength >= 0 && length != requiredLength) {
+        if (groupSize > 0 && length % groupSize != 0) {
+            return "has " + length + " values, not a multiple of groupSize " + groupSize;
+        }
+        if (groupSize == 0 && requiredLength >= 0 && length != requiredLength) {
             return "has " + length + " values, but scale/shift have " + requiredLength;
         }
         return null;
@@ -168,12 +178,38 @@ final class ColumnBatch {
         if (rows == 0) {
             return;
         }
-        BatchLayout layout = BatchLayout.ofOffsets(offsets, rows);
+        // Cells are back to back from 0 and each a multiple of the group size, so the groups of
+        // the whole batch are simply consecutive blocks of groupSize values.
+        BatchLayout layout = groupSize > 0
+                ? BatchLayout.uniform(valueCount() / groupSize, groupSize)
+                : BatchLayout.ofOffsets(offsets, rows);
         if (type == ColumnType.FLOAT_ARRAY) {
-            engine.normalize(floats, floats, layout, spec);
+            engine.normalize(floats, floats, layout, spec, statistics);
         } else {
-            engine.normalize(doubles, doubles, layout, spec);
+            engine.normalize(doubles, doubles, layout, spec, statistics);
         }
+    }
+
+    /** Cell {@code index}'s mean (a Double, or a double[] per group); needs statistics. */
+    Object mean(int index) {
+        return statistic(index, true);
+    }
+
+    /** Cell {@code index}'s inverse standard deviation (a Double, or a double[] per group); needs statistics. */
+    Object invStdDev(int index) {
+        return statistic(index, false);
+    }
+
+    private Object statistic(int index, boolean mean) {
+        if (groupSize == 0) {
+            return mean ? statistics.mean(index) : statistics.invStdDev(index);
+        }
+        int first = offsets[index] / groupSize;
+        double[] values = new double[(offsets[index + 1] - offsets[index]) / groupSize];
+        for (int g = 0; g < values.length; g++) {
+            values[g] = mean ? statistics.mean(first + g) : statistics.invStdDev(first + g);
+        }
+        return values;
     }
 
     /** Cell {@code index} of the batch as the output column's value: a dense vector or an array. */

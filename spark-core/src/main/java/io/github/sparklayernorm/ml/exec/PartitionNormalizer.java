@@ -93,8 +93,11 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         BatchIterator(Iterator<Row> input, LayerNormEngine engine) {
             this.input = input;
             this.engine = engine;
+            boolean statistics = plan.meanColumn() || plan.invStdDevColumn();
             for (int c = 0; c < columns.length; c++) {
-                columns[c] = new ColumnBatch(bindings.get(c).type(), spec.requiredRowLength());
+                // Statistics columns exist only with a single input column.
+                columns[c] = new ColumnBatch(bindings.get(c).type(), spec.requiredRowLength(), plan.groupSize(),
+                        statistics && c == 0);
             }
         }
 
@@ -117,13 +120,22 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
             }
             Row row = rows[emitted];
             int width = plan.inputWidth();
-            Object[] values = new Object[width + columns.length];
+            int statistics = (plan.meanColumn() ? 1 : 0) + (plan.invStdDevColumn() ? 1 : 0);
+            Object[] values = new Object[width + columns.length + statistics];
             for (int i = 0; i < width; i++) {
                 values[i] = row.get(i);
             }
             for (int c = 0; c < columns.length; c++) {
                 int index = cell[emitted][c];
                 values[width + c] = index < 0 ? null : columns[c].output(index);
+            }
+            int next = width + columns.length;
+            int first = cell[emitted][0];
+            if (plan.meanColumn()) {
+                values[next++] = first < 0 ? null : columns[0].mean(first);
+            }
+            if (plan.invStdDevColumn()) {
+                values[next] = first < 0 ? null : columns[0].invStdDev(first);
             }
             rows[emitted++] = null;
             return RowFactory.create(values);

@@ -7,6 +7,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -23,11 +25,18 @@ public final class NormalizationPlan implements Serializable {
 
     private final List<ColumnBinding> bindings;
     private final int inputWidth;
+    private final int groupSize;
+    private final boolean meanColumn;
+    private final boolean invStdDevColumn;
     private final transient StructType outputSchema;
 
-    private NormalizationPlan(List<ColumnBinding> bindings, int inputWidth, StructType outputSchema) {
+    private NormalizationPlan(List<ColumnBinding> bindings, int inputWidth, int groupSize, boolean meanColumn,
+                              boolean invStdDevColumn, StructType outputSchema) {
         this.bindings = bindings;
         this.inputWidth = inputWidth;
+        this.groupSize = groupSize;
+        this.meanColumn = meanColumn;
+        this.invStdDevColumn = invStdDevColumn;
         this.outputSchema = outputSchema;
     }
 
@@ -36,10 +45,13 @@ public final class NormalizationPlan implements Serializable {
      * @param inputs         the input columns
      * @param outputs        the output columns, one per input
      * @param rowLength      the length every row must have (from scale/shift), or -1
+     * @param groupSize      normalize blocks of this many values, or 0 for whole rows
+     * @param statistics     the mean and inverse-deviation column names, each {@code null} if not wanted
      * @param outputNullable whether outputs can be null (invalid rows kept)
      */
     public static NormalizationPlan resolve(String stage, StructType schema, String[] inputs, String[] outputs,
-                                            int rowLength, boolean outputNullable) {
+                                            int rowLength, int groupSize, String[] statistics,
+                                            boolean outputNullable) {
         if (inputs.length != outputs.length) {
             throw new IllegalArgumentException(stage + ": " + inputs.length + " input columns "
                     + Arrays.toString(inputs) + " but " + outputs.length + " output columns "
@@ -72,6 +84,11 @@ public final class NormalizationPlan implements Serializable {
                         + "' is given twice; every output column needs its own name");
             }
             int knownSize = type == ColumnType.VECTOR ? AttributeGroup.fromStructField(field).size() : -1;
+            if (groupSize > 0 && knownSize >= 0 && knownSize % groupSize != 0) {
+                throw new IllegalArgumentException(stage + ": input column '" + input + "' holds vectors of size "
+                        + knownSize + " (from its ML attribute metadata), not a multiple of groupSize " + groupSize
+                        + "; choose a groupSize that divides the row length");
+            }
             if (rowLength >= 0 && knownSize >= 0 && knownSize != rowLength) {
                 throw new IllegalArgumentException(stage + ": input column '" + input + "' holds vectors of size "
                         + knownSize + " (from its ML attribute metadata), but scale/shift have " + rowLength
@@ -81,7 +98,19 @@ public final class NormalizationPlan implements Serializable {
             bindings.add(new ColumnBinding(input, schema.fieldIndex(input), output, type));
             fields.add(outputField(output, type, outputSize, outputNullable));
         }
-        return new NormalizationPlan(bindings, schema.size(), new StructType(fields.toArray(new StructField[0])));
+        for (String statistic : statistics) {
+            if (statistic == null) {
+                continue;
+            }
+            if (existing.contains(statistic) || !seenOutputs.add(statistic)) {
+                throw new IllegalArgumentException(stage + ": statistics column '" + statistic
+                        + "' already exists or is given twice; choose another name");
+            }
+            DataType type = groupSize > 0 ? DataTypes.createArrayType(DataTypes.DoubleType, false) : DataTypes.DoubleType;
+            fields.add(new StructField(statistic, type, outputNullable, Metadata.empty()));
+        }
+        return new NormalizationPlan(bindings, schema.size(), groupSize, statistics[0] != null, statistics[1] != null,
+                new StructType(fields.toArray(new StructField[0])));
     }
 
     /** As MLlib's own transformers do, a vector output carries its size in ML attribute metadata. */
@@ -96,6 +125,21 @@ public final class NormalizationPlan implements Serializable {
 
     public List<ColumnBinding> bindings() {
         return bindings;
+    }
+
+    /** Values per group, or 0 for whole rows. */
+    public int groupSize() {
+        return groupSize;
+    }
+
+    /** Whether a mean column follows the outputs. */
+    public boolean meanColumn() {
+        return meanColumn;
+    }
+
+    /** Whether an inverse-deviation column follows the outputs (and the mean column). */
+    public boolean invStdDevColumn() {
+        return invStdDevColumn;
     }
 
     /** The number of columns of the input rows; outputs follow them in binding order. */

@@ -1,0 +1,364 @@
+package io.github.sparklayernorm.ml;
+
+import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.ml.exec.HandleInvalid;
+import io.github.sparklayernorm.ml.exec.PartitionNormalizer;
+import io.github.sparklayernorm.ml.exec.RowsByBackend;
+import io.github.sparklayernorm.ml.param.HasBackend;
+import io.github.sparklayernorm.ml.param.HasBatchSize;
+import io.github.sparklayernorm.ml.param.HasEpsilon;
+import io.github.sparklayernorm.ml.param.HasGroupSize;
+import io.github.sparklayernorm.ml.param.HasHandleInvalid;
+import io.github.sparklayernorm.ml.param.HasInputCol;
+import io.github.sparklayernorm.ml.param.HasInputCols;
+import io.github.sparklayernorm.ml.param.HasInvStdDevCol;
+import io.github.sparklayernorm.ml.param.HasOutputCol;
+import io.github.sparklayernorm.ml.param.HasOutputCols;
+import io.github.sparklayernorm.ml.param.HasScale;
+import io.github.sparklayernorm.ml.param.ParamValidation;
+import io.github.sparklayernorm.ml.plan.NormalizationPlan;
+import java.util.Collections;
+import java.util.Map;
+import org.apache.spark.SparkContext;
+import org.apache.spark.ml.Transformer;
+import org.apache.spark.ml.param.DoubleArrayParam;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.param.StringArrayParam;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.LongAccumulator;
+
+/**
+ * What {@link LayerNormalizer} and {@link RmsNormalizer} share: the columns, epsilon, scale,
+ * groups, the statistics column, invalid rows, backend and batching, the schema checks and the
+ * per-partition run. A subclass says what is computed ({@link #spec()}) and adds its own params.
+ *
+ * @param <T> the concrete normalizer, so that setters return it
+ */
+public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transformer
+        implements HasInputCol, HasOutputCol, HasInputCols, HasOutputCols, HasEpsilon, HasScale, HasGroupSize,
+        HasInvStdDevCol, HasHandleInvalid, HasBackend, HasBatchSize, DefaultParamsWritable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Rows per batch by default: see the README for how it was chosen. */
+    public static final int DEFAULT_BATCH_SIZE = 4096;
+
+    private final String uid;
+    private final Param<String> inputCol;
+    private final Param<String> outputCol;
+    private final StringArrayParam inputCols;
+    private final StringArrayParam outputCols;
+    private final DoubleParam epsilon;
+    private final DoubleArrayParam scale;
+    private final IntParam groupSize;
+    private final Param<String> invStdDevCol;
+    private final Param<String> handleInvalid;
+    private final Param<String> backend;
+    private final IntParam batchSize;
+    /** The row counts of the latest transform, filled in as its jobs run. */
+    private transient RowsByBackend lastRowsByBackend;
+    private transient LongAccumulator lastRowsRead;
+    private transient LongAccumulator lastRowsSkipped;
+
+    protected RowNormalizer(String uid, String invStdDevDoc) {
+        // Params need the uid of their parent: build them here, after it is set.
+        this.uid = uid;
+        inputCol = new Param<>(this, "inputCol", "input column name");
+        outputCol = new Param<>(this, "outputCol", "output column name");
+        inputCols = new StringArrayParam(this, "inputCols", "input column names, normalized in one pass");
+        outputCols = new StringArrayParam(this, "outputCols", "output column names, one per input column");
+        epsilon = new DoubleParam(this, "epsilon",
+                "added under the square root; finite and > 0 (PyTorch and ONNX use 1e-5)",
+                ParamValidation.finitePositive());
+        scale = new DoubleArrayParam(this, "scale",
+                "per-feature scale (gamma) applied after normalizing; all ones when unset."
+                        + " When set, every row (every group, with groupSize) must have its length",
+                ParamValidation.finiteNonEmptyArray());
+        groupSize = new IntParam(this, "groupSize",
+                "normalize each consecutive block of this many values of a row on its own (one token of a"
+                        + " flattened [tokens x hidden] row); unset: the whole row. Rows must be a multiple of it",
+                ParamValidators.gtEq(1));
+        invStdDevCol = new Param<>(this, "invStdDevCol", invStdDevDoc);
+        handleInvalid = new Param<>(this, "handleInvalid",
+                "how to handle invalid rows (null, empty, NaN or infinite values, a length other than scale/shift's):"
+                        + " 'error' fails the job, 'skip' drops the row, 'keep' keeps it with a null output",
+                ParamValidators.inArray(HandleInvalid.NAMES));
+        backend = new Param<>(this, "backend",
+                "which engine normalizes: 'auto' (a GPU when the executor has one, else Java), 'java',"
+                        + " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
+                ParamValidators.inArray(Backend.NAMES));
+        batchSize = new IntParam(this, "batchSize",
+                "rows handed to the engine (and to the device) at a time; memory is bounded by the batch",
+                ParamValidators.gtEq(1));
+        setDefault(outputCol, uid + "__output");
+        setDefault(backend, "auto");
+        setDefault(batchSize, (Object) DEFAULT_BATCH_SIZE);
+        setDefault(epsilon, (Object) LayerNormSpec.DEFAULT_EPSILON);
+        setDefault(handleInvalid, "error");
+    }
+
+    @SuppressWarnings("unchecked")
+    private T self() {
+        return (T) this;
+    }
+
+    @Override
+    public String uid() {
+        return uid;
+    }
+
+    // ---- params ------------------------------------------------------------------------------
+
+    @Override
+    public Param<String> inputCol() {
+        return inputCol;
+    }
+
+    @Override
+    public Param<String> outputCol() {
+        return outputCol;
+    }
+
+    @Override
+    public StringArrayParam inputCols() {
+        return inputCols;
+    }
+
+    @Override
+    public StringArrayParam outputCols() {
+        return outputCols;
+    }
+
+    @Override
+    public DoubleParam epsilon() {
+        return epsilon;
+    }
+
+    @Override
+    public DoubleArrayParam scale() {
+        return scale;
+    }
+
+    @Override
+    public IntParam groupSize() {
+        return groupSize;
+    }
+
+    @Override
+    public Param<String> invStdDevCol() {
+        return invStdDevCol;
+    }
+
+    @Override
+    public Param<String> handleInvalid() {
+        return handleInvalid;
+    }
+
+    @Override
+    public Param<String> backend() {
+        return backend;
+    }
+
+    @Override
+    public IntParam batchSize() {
+        return batchSize;
+    }
+
+    public T setInputCol(String value) {
+        set(inputCol, value);
+        return self();
+    }
+
+    public T setOutputCol(String value) {
+        set(outputCol, value);
+        return self();
+    }
+
+    public T setInputCols(String[] value) {
+        set(inputCols, value);
+        return self();
+    }
+
+    public T setOutputCols(String[] value) {
+        set(outputCols, value);
+        return self();
+    }
+
+    /** Added under the square root; finite and > 0. Default 1e-5. */
+    public T setEpsilon(double value) {
+        set(epsilon, (Object) value);
+        return self();
+    }
+
+    /** The learned scale (gamma), one value per feature; {@code null} clears it (all ones). */
+    public T setScale(double[] value) {
+        if (value == null) {
+            clear(scale);
+        } else {
+            set(scale, value.clone());
+        }
+        return self();
+    }
+
+    /** Normalize each block of {@code value} consecutive values on its own; scale/shift then have {@code value} values. */
+    public T setGroupSize(int value) {
+        set(groupSize, (Object) value);
+        return self();
+    }
+
+    /** An output column for each row's inverse standard deviation (one value per group with groupSize). */
+    public T setInvStdDevCol(String value) {
+        set(invStdDevCol, value);
+        return self();
+    }
+
+    /** {@code "error"} (default), {@code "skip"} or {@code "keep"}. */
+    public T setHandleInvalid(String value) {
+        set(handleInvalid, value);
+        return self();
+    }
+
+    /** {@code "auto"} (default), {@code "java"} or {@code "opencl"}. */
+    public T setBackend(String value) {
+        set(backend, value);
+        return self();
+    }
+
+    /** Rows per batch handed to the engine; default {@value #DEFAULT_BATCH_SIZE}. */
+    public T setBatchSize(int value) {
+        set(batchSize, (Object) value);
+        return self();
+    }
+
+    // ---- metrics -------------------------------------------------------------------------------
+
+    /**
+     * Rows normalized per backend and device by the jobs run so far on the latest
+     * {@link #transform} result, e.g. {@code {java=1000}} or {@code {opencl: NVIDIA ... (GPU, ...)=1000}};
+     * empty before. Each column of a row counts once. The same counts show in the Spark UI as the
+     * accumulator named after this stage.
+     */
+    public Map<String, Long> rowsByBackend() {
+        return lastRowsByBackend == null ? Collections.emptyMap() : lastRowsByBackend.value();
+    }
+
+    /** Input rows read by the jobs run so far on the latest {@link #transform} result. */
+    public long rowsRead() {
+        return lastRowsRead == null ? 0 : lastRowsRead.value();
+    }
+
+    /** Input rows dropped as invalid ({@code handleInvalid = skip}) by those jobs. */
+    public long rowsSkipped() {
+        return lastRowsSkipped == null ? 0 : lastRowsSkipped.value();
+    }
+
+    // ---- what subclasses say -----------------------------------------------------------------
+
+    /** What is computed, from the checked params; throws IllegalArgumentException naming the stage. */
+    protected abstract LayerNormSpec spec();
+
+    /** The mean column, for normalizers that have one; {@code null} otherwise. */
+    protected String meanColumn() {
+        return null;
+    }
+
+    /** "LayerNormalizer layerNorm_3f2a": how messages name this stage. */
+    protected final String stageName() {
+        return getClass().getSimpleName() + " " + uid;
+    }
+
+    // ---- schema and transform ------------------------------------------------------------------
+
+    private NormalizationPlan plan(StructType schema) {
+        boolean single = isSet(inputCol);
+        boolean multi = isSet(inputCols);
+        if (single && multi) {
+            throw new IllegalArgumentException(stageName() + ": both inputCol and inputCols are set;"
+                    + " use inputCol/outputCol for one column or inputCols/outputCols for several, not both");
+        }
+        if (!single && !multi) {
+            throw new IllegalArgumentException(stageName() + ": no input column; set inputCol (one column)"
+                    + " or inputCols (several)");
+        }
+        if (single && isSet(outputCols)) {
+            throw new IllegalArgumentException(stageName() + ": inputCol is set with outputCols;"
+                    + " use outputCol with inputCol, or outputCols with inputCols");
+        }
+        if (multi && isSet(outputCol)) {
+            throw new IllegalArgumentException(stageName() + ": inputCols is set with outputCol;"
+                    + " use outputCols with inputCols, or outputCol with inputCol");
+        }
+        if (multi && !isSet(outputCols)) {
+            throw new IllegalArgumentException(stageName() + ": inputCols is set but outputCols is not;"
+                    + " give one output column per input column");
+        }
+        if (multi && getInputCols().length == 0) {
+            throw new IllegalArgumentException(stageName() + ": inputCols is empty; give at least one input column");
+        }
+        String[] inputs = single ? new String[] {getInputCol()} : getInputCols();
+        String[] outputs = single ? new String[] {getOutputCol()} : getOutputCols();
+        LayerNormSpec spec = spec();
+        int groups = getGroupSize();
+        if (groups > 0 && spec.requiredRowLength() >= 0 && spec.requiredRowLength() != groups) {
+            throw new IllegalArgumentException(stageName() + ": groupSize is " + groups + " but scale/shift have "
+                    + spec.requiredRowLength() + " values; with groups they have one value per position in a group");
+        }
+        String[] statistics = {meanColumn(), getInvStdDevCol()};
+        if ((statistics[0] != null || statistics[1] != null) && inputs.length != 1) {
+            throw new IllegalArgumentException(stageName() + ": statistics columns (meanCol, invStdDevCol) need a"
+                    + " single input column, but " + inputs.length + " are set; use one stage per column");
+        }
+        boolean nullable = HandleInvalid.of(getHandleInvalid()) == HandleInvalid.KEEP;
+        return NormalizationPlan.resolve(stageName(), schema, inputs, outputs,
+                groups > 0 ? -1 : spec.requiredRowLength(), groups, statistics, nullable);
+    }
+
+    @Override
+    public StructType transformSchema(StructType schema) {
+        return plan(schema).outputSchema();
+    }
+
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        NormalizationPlan plan = plan(dataset.schema());
+        StructType outputSchema = plan.outputSchema();
+        SparkContext context = dataset.sparkSession().sparkContext();
+        RowsByBackend rows = new RowsByBackend();
+        context.register(rows, stageName() + " rows by backend");
+        lastRowsByBackend = rows;
+        lastRowsRead = context.longAccumulator(stageName() + " rows read");
+        lastRowsSkipped = context.longAccumulator(stageName() + " rows skipped");
+        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
+                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), rows,
+                lastRowsRead, lastRowsSkipped);
+        Dataset<Row> normalized = dataset.toDF().mapPartitions(normalizer, Encoders.row(outputSchema));
+        // The row encoder drops column metadata; put every column's back (the inputs' own
+        // metadata, such as VectorAssembler's attributes, must survive, and outputs carry their size).
+        Column[] columns = new Column[outputSchema.size()];
+        for (int i = 0; i < columns.length; i++) {
+            StructField field = outputSchema.fields()[i];
+            columns[i] = functions.col(quoted(field.name())).as(field.name(), field.metadata());
+        }
+        return normalized.select(columns);
+    }
+
+    private static String quoted(String name) {
+        return "`" + name.replace("`", "``") + "`";
+    }
+
+    @Override
+    public String toString() {
+        return stageName();
+    }
+}
