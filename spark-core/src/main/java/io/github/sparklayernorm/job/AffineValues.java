@@ -7,8 +7,12 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import io.github.sparklayernorm.weights.TensorFiles;
 
-/** Scale or shift as given on the command line: a comma list ("1,0.5,2"), or a file of numbers. */
+/**
+ * Scale or shift as given on the command line: a comma list ("1,0.5,2"), a text file of numbers,
+ * a NumPy file ("ln_weight.npy") or a tensor of a safetensors file ("model.safetensors:ln.weight").
+ */
 final class AffineValues {
 
     private AffineValues() {
@@ -19,6 +23,13 @@ final class AffineValues {
      * @param text   a comma list, or the path of a text file with numbers separated by commas or whitespace
      */
     static double[] parse(String option, String text) {
+        if (TensorFiles.isTensorFile(text)) {
+            try {
+                return TensorFiles.read(text);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(option + ": " + e.getMessage(), e);
+            }
+        }
         Path file = Paths.get(text);
         String numbers = text;
         if (Files.isRegularFile(file)) {

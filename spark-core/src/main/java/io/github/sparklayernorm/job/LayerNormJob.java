@@ -1,6 +1,8 @@
 package io.github.sparklayernorm.job;
 
 import io.github.sparklayernorm.ml.LayerNormalizer;
+import io.github.sparklayernorm.ml.RmsNormalizer;
+import io.github.sparklayernorm.ml.RowNormalizer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -56,6 +58,9 @@ public final class LayerNormJob implements Callable<Integer> {
     /** Spark's save modes that make sense here. */
     enum Mode { errorifexists, overwrite }
 
+    /** Layer normalization or RMS normalization. */
+    enum Norm { layer, rms }
+
     @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input dataset.")
     String input;
 
@@ -70,14 +75,31 @@ public final class LayerNormJob implements Callable<Integer> {
             description = "Output column, one per --input-col, in order (default: <input>_normalized).")
     List<String> outputCols = new ArrayList<>();
 
+    @Option(names = "--norm", paramLabel = "layer|rms", defaultValue = "layer",
+            description = "Layer normalization or RMS normalization (no centering, no shift) (default: ${DEFAULT-VALUE}).")
+    Norm norm;
+
+    @Option(names = "--group-size", paramLabel = "N",
+            description = "Normalize each block of N values of a row on its own (scale/shift then have N values).")
+    Integer groupSize;
+
+    @Option(names = "--mean-col", paramLabel = "NAME", description = "Also write each row's mean (layer norm only).")
+    String meanCol;
+
+    @Option(names = "--inv-std-dev-col", paramLabel = "NAME",
+            description = "Also write each row's 1/sqrt(var + epsilon) (for rms: the inverse RMS).")
+    String invStdDevCol;
+
     @Option(names = "--epsilon", paramLabel = "E", defaultValue = "1e-5",
             description = "Added to the variance; finite and > 0 (default: ${DEFAULT-VALUE}).")
     double epsilon;
 
-    @Option(names = "--scale", paramLabel = "VALUES|FILE", description = "Gamma: a comma list or a file of numbers.")
+    @Option(names = "--scale", paramLabel = "VALUES|FILE",
+            description = "Gamma: a comma list, a file of numbers, a .npy file, or FILE.safetensors:TENSOR.")
     String scale;
 
-    @Option(names = "--shift", paramLabel = "VALUES|FILE", description = "Beta: a comma list or a file of numbers.")
+    @Option(names = "--shift", paramLabel = "VALUES|FILE",
+            description = "Beta (layer norm only): a comma list, a file of numbers, a .npy file, or FILE.safetensors:TENSOR.")
     String shift;
 
     @Option(names = "--backend", paramLabel = "auto|java|opencl", defaultValue = "auto",
@@ -139,7 +161,7 @@ public final class LayerNormJob implements Callable<Integer> {
         // Stop Spark at the end only if this job started it (not when run inside an application).
         boolean ownSession = SparkSession.getDefaultSession().isEmpty();
         try {
-            LayerNormalizer normalizer = normalizer();
+            RowNormalizer<?> normalizer = normalizer();
             spark = session();
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
             if (generateSample != null) {
@@ -202,7 +224,7 @@ public final class LayerNormJob implements Callable<Integer> {
         return message;
     }
 
-    private LayerNormalizer normalizer() {
+    private RowNormalizer<?> normalizer() {
         if (!outputCols.isEmpty() && outputCols.size() != inputCols.size()) {
             throw new IllegalArgumentException(inputCols.size() + " --input-col but " + outputCols.size()
                     + " --output-col; give one output column per input column, or none for the defaults");
@@ -213,22 +235,40 @@ public final class LayerNormJob implements Callable<Integer> {
                 outputs.add(in + "_normalized");
             }
         }
-        LayerNormalizer ln = new LayerNormalizer()
-                .setInputCols(inputCols.toArray(new String[0]))
+        RowNormalizer<?> normalizer;
+        if (norm == Norm.rms) {
+            if (shift != null || meanCol != null) {
+                throw new IllegalArgumentException("--norm rms has no shift and no mean; drop --shift and --mean-col");
+            }
+            normalizer = new RmsNormalizer();
+        } else {
+            LayerNormalizer ln = new LayerNormalizer();
+            if (shift != null) {
+                ln.setShift(AffineValues.parse("--shift", shift));
+            }
+            if (meanCol != null) {
+                ln.setMeanCol(meanCol);
+            }
+            normalizer = ln;
+        }
+        normalizer.setInputCols(inputCols.toArray(new String[0]))
                 .setOutputCols(outputs.toArray(new String[0]))
                 .setEpsilon(epsilon)
                 .setBackend(backend.toLowerCase(Locale.ROOT))
                 .setHandleInvalid(handleInvalid.toLowerCase(Locale.ROOT));
         if (scale != null) {
-            ln.setScale(AffineValues.parse("--scale", scale));
-        }
-        if (shift != null) {
-            ln.setShift(AffineValues.parse("--shift", shift));
+            normalizer.setScale(AffineValues.parse("--scale", scale));
         }
         if (batchSize != null) {
-            ln.setBatchSize(batchSize);
+            normalizer.setBatchSize(batchSize);
         }
-        return ln;
+        if (groupSize != null) {
+            normalizer.setGroupSize(groupSize);
+        }
+        if (invStdDevCol != null) {
+            normalizer.setInvStdDevCol(invStdDevCol);
+        }
+        return normalizer;
     }
 
     private static SparkSession session() {

@@ -83,6 +83,33 @@ class LayerNormJobTest {
     }
 
     @Test
+    void rmsWithWeightsFromASafetensorsFileAndTheInverseRmsColumn() {
+        String output = dir.resolve("out-rms").toString();
+        String weights = "src/test/resources/weights/model.safetensors:ln.weight";
+        Run run = job("--input", sample, "--output", output, "--input-col", "features", "--output-col", "ln",
+                "--norm", "rms", "--scale", weights, "--inv-std-dev-col", "invRms");
+        assertEquals(0, run.code, run.err);
+        Dataset<Row> expected = new io.github.sparklayernorm.ml.RmsNormalizer().setInputCol("features").setOutputCol("ln")
+                .setScale(io.github.sparklayernorm.weights.TensorFiles.read(weights)).setInvStdDevCol("invRms")
+                .transform(spark.read().parquet(sample));
+        assertEquals(sorted(expected), sorted(spark.read().parquet(output)));
+        assertEquals(expected.select("id", "invRms").orderBy("id").collectAsList(),
+                spark.read().parquet(output).select("id", "invRms").orderBy("id").collectAsList());
+    }
+
+    @Test
+    void groupsAndTheMeanColumn() {
+        String output = dir.resolve("out-groups").toString();
+        Run run = job("--input", sample, "--output", output, "--input-col", "features", "--output-col", "ln",
+                "--group-size", "4", "--scale", "1,2,3,4", "--mean-col", "mean");
+        assertEquals(0, run.code, run.err);
+        Row first = spark.read().parquet(output).orderBy("id").first();
+        assertEquals(2, first.getList(first.fieldIndex("mean")).size(), "one mean per group of 4");
+        assertEquals(1, job("--input", sample, "--output", dir.resolve("o5").toString(), "--input-col", "features",
+                "--norm", "rms", "--shift", "1,2").code, "rms has no shift");
+    }
+
+    @Test
     void anExistingOutputIsLeftAloneWithoutOverwrite() throws IOException {
         Path output = dir.resolve("existing");
         Files.createDirectories(output);
