@@ -158,6 +158,29 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    void rmsGroupsAndStatisticsOnOpenclMatchJava() {
+        OpenClTestSupport.requireDevice();
+        List<Row> results = new ArrayList<>();
+        for (String backend : new String[] {"java", "opencl"}) {
+            RmsNormalizer rms = new RmsNormalizer().setInputCol("v").setOutputCol("v2").setGroupSize(8)
+                    .setScale(range(8)).setInvStdDevCol("inv").setBackend(backend);
+            results.add(rms.transform(data()).filter("id = 17").select("v2", "inv").first());
+            assertEquals((long) ROWS, rms.rowsByBackend().values().iterator().next(), "rows are counted as rows, not groups");
+        }
+        double[] java = ((Vector) results.get(0).get(0)).toArray();
+        double[] openCl = ((Vector) results.get(1).get(0)).toArray();
+        for (int i = 0; i < java.length; i++) {
+            assertEquals(java[i], openCl[i], 1e-12 * Math.max(1, Math.abs(java[i])), "value " + i);
+        }
+        List<Object> invJava = results.get(0).getList(1);
+        List<Object> invOpenCl = results.get(1).getList(1);
+        for (int g = 0; g < 4; g++) {
+            double expected = (Double) invJava.get(g);
+            assertEquals(expected, (Double) invOpenCl.get(g), 1e-12 * expected, "group " + g);
+        }
+    }
+
+    @Test
     void batchSizeDoesNotChangeAnyRow() {
         List<Row> big = outputs(normalizer("java"));
         List<Row> small = outputs(normalizer("java").setBatchSize(7));

@@ -19,6 +19,8 @@ final class ExecutorBackendListener implements BackendListener {
 
     private final String stage;
     private final RowsByBackend rows;
+    /** Data rows in the batch being normalized: with groups the engine sees more (one per group). */
+    private long rowsInBatch = -1;
 
     ExecutorBackendListener(String stage, RowsByBackend rows) {
         this.stage = stage;
@@ -29,9 +31,14 @@ final class ExecutorBackendListener implements BackendListener {
         return "java".equals(backend) ? backend : backend + ": " + device;
     }
 
+    /** The next batch holds this many data rows, whatever the number of groups the engine sees. */
+    void nextBatchHolds(long dataRows) {
+        rowsInBatch = dataRows;
+    }
+
     @Override
     public void rowsNormalized(String backend, String device, long count) {
-        rows.add(key(backend, device), count);
+        rows.add(key(backend, device), rowsInBatch >= 0 ? rowsInBatch : count);
     }
 
     @Override

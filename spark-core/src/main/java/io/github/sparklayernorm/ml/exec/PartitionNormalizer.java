@@ -58,9 +58,9 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
     @Override
     public Iterator<Row> call(Iterator<Row> input) {
         TaskContext task = TaskContext.get();
-        LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task),
-                new ExecutorBackendListener(stage, rowsByBackend));
-        BatchIterator batches = new BatchIterator(input, engine);
+        ExecutorBackendListener listener = new ExecutorBackendListener(stage, rowsByBackend);
+        LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task), listener);
+        BatchIterator batches = new BatchIterator(input, engine, listener);
         if (task != null) {
             // Also when the task fails or its output is not read to the end (a limit, say).
             task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
@@ -80,6 +80,7 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
     private final class BatchIterator implements Iterator<Row> {
         private final Iterator<Row> input;
         private final LayerNormEngine engine;
+        private final ExecutorBackendListener listener;
         private final List<ColumnBinding> bindings = plan.bindings();
         private final ColumnBatch[] columns = new ColumnBatch[bindings.size()];
         private final Row[] rows = new Row[batchRows];
@@ -90,9 +91,10 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         private long rowNumber;
         private boolean closed;
 
-        BatchIterator(Iterator<Row> input, LayerNormEngine engine) {
+        BatchIterator(Iterator<Row> input, LayerNormEngine engine, ExecutorBackendListener listener) {
             this.input = input;
             this.engine = engine;
+            this.listener = listener;
             boolean statistics = plan.meanColumn() || plan.invStdDevColumn();
             for (int c = 0; c < columns.length; c++) {
                 // Statistics columns exist only with a single input column.
@@ -158,6 +160,7 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
                 }
             }
             for (ColumnBatch column : columns) {
+                listener.nextBatchHolds(column.rowCount());
                 column.normalize(engine, spec);
             }
         }
