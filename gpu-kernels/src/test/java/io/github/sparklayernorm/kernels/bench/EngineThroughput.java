@@ -13,7 +13,9 @@ import java.util.SplittableRandom;
  * Throughput of the engines in one run, as ratios to {@code System.arraycopy} of the same bytes
  * (machines here are shared and noisy: compare within a run). Bytes = values read + written.
  * For each row length d and batch size: the Java engine on one thread, and the OpenCL engine on
- * the first OpenCL device (PoCL's CPU device where there is no GPU), float rows.
+ * the first OpenCL device (PoCL's CPU device where there is no GPU), float rows, layer norm and
+ * RMS norm. A row of d values stands for a group of d too: with groupSize the engine sees each
+ * group as a row.
  *
  * <p>Run: {@code bin/bench-engines [totalRows]}.
  */
@@ -23,8 +25,9 @@ public final class EngineThroughput {
         int totalRows = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
         LayerNormEngine openCl = OpenClDevices.all().isEmpty() ? null : new OpenClLayerNorm(OpenClDevices.all().get(0));
         System.out.println("OpenCL device: " + (openCl == null ? "none" : ((OpenClLayerNorm) openCl).device()));
-        System.out.printf("%6s %7s %12s %12s %12s %9s %9s%n", "d", "batch", "copy GB/s", "java GB/s", "opencl GB/s",
-                "java/copy", "ocl/java");
+        System.out.println("GB/s of float bytes read + written; copy = System.arraycopy of the same bytes");
+        System.out.printf("%6s %7s %10s %10s %10s %10s %10s %9s %9s%n", "d", "batch", "copy", "java", "opencl",
+                "java-rms", "ocl-rms", "java/copy", "ocl/java");
         for (int d : new int[] {64, 256, 1024}) {
             int rows = Math.max(1, totalRows * 256 / d / 4);
             for (int batch : new int[] {256, 1024, 4096, 16384}) {
@@ -40,11 +43,16 @@ public final class EngineThroughput {
                 double bytes = 2.0 * data.length * Float.BYTES;
                 double copy = bytes / best(() -> System.arraycopy(data, 0, out, 0, data.length)) / 1e9;
                 LayerNormEngine java = new CpuLayerNorm();
-                double javaRate = bytes / best(() -> inBatches(java, data, out, rows, d, batch)) / 1e9;
+                LayerNormSpec layer = LayerNormSpec.of(1e-5);
+                LayerNormSpec rms = LayerNormSpec.rms(1e-5, null);
+                double javaRate = bytes / best(() -> inBatches(java, data, out, rows, d, batch, layer)) / 1e9;
                 double oclRate = openCl == null ? Double.NaN
-                        : bytes / best(() -> inBatches(openCl, data, out, rows, d, batch)) / 1e9;
-                System.out.printf("%6d %7d %12.2f %12.2f %12.2f %9.2f %9.2f%n", d, batch, copy, javaRate, oclRate,
-                        javaRate / copy, oclRate / javaRate);
+                        : bytes / best(() -> inBatches(openCl, data, out, rows, d, batch, layer)) / 1e9;
+                double javaRms = bytes / best(() -> inBatches(java, data, out, rows, d, batch, rms)) / 1e9;
+                double oclRms = openCl == null ? Double.NaN
+                        : bytes / best(() -> inBatches(openCl, data, out, rows, d, batch, rms)) / 1e9;
+                System.out.printf("%6d %7d %10.2f %10.2f %10.2f %10.2f %10.2f %9.2f %9.2f%n", d, batch, copy, javaRate,
+                        oclRate, javaRms, oclRms, javaRate / copy, oclRate / javaRate);
             }
         }
         if (openCl != null) {
@@ -52,8 +60,8 @@ public final class EngineThroughput {
         }
     }
 
-    private static void inBatches(LayerNormEngine engine, float[] data, float[] out, int rows, int d, int batch) {
-        LayerNormSpec spec = LayerNormSpec.of(1e-5);
+    private static void inBatches(LayerNormEngine engine, float[] data, float[] out, int rows, int d, int batch,
+                                  LayerNormSpec spec) {
         float[] in = new float[batch * d];
         float[] result = new float[batch * d];
         for (int start = 0; start < rows; start += batch) {
