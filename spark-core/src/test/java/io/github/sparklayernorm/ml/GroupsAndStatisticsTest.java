@@ -5,6 +5,7 @@ import static io.github.sparklayernorm.ml.TestRows.FLOATS;
 import static io.github.sparklayernorm.ml.TestRows.VECTOR;
 import static io.github.sparklayernorm.ml.TestRows.field;
 import static io.github.sparklayernorm.ml.TestRows.frame;
+import static io.github.sparklayernorm.ml.TestRows.values;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,17 +25,6 @@ import org.junit.jupiter.api.Test;
 /** groupSize (one normalization per block of a row) and the mean / inverse-deviation columns. */
 class GroupsAndStatisticsTest {
 
-    private static double[] values(Object cell) {
-        if (cell instanceof Vector) {
-            return ((Vector) cell).toArray();
-        }
-        scala.collection.Seq<?> seq = (scala.collection.Seq<?>) cell;
-        double[] out = new double[seq.length()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) seq.apply(i)).doubleValue();
-        }
-        return out;
-    }
 
     private static double[] concat(double[] a, double[] b) {
         double[] out = new double[a.length + b.length];

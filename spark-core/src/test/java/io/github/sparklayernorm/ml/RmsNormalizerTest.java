@@ -5,6 +5,7 @@ import static io.github.sparklayernorm.ml.TestRows.FLOATS;
 import static io.github.sparklayernorm.ml.TestRows.VECTOR;
 import static io.github.sparklayernorm.ml.TestRows.field;
 import static io.github.sparklayernorm.ml.TestRows.frame;
+import static io.github.sparklayernorm.ml.TestRows.values;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,17 +34,6 @@ class RmsNormalizerTest {
     @TempDir
     Path dir;
 
-    private static double[] values(Object cell) {
-        if (cell instanceof Vector) {
-            return ((Vector) cell).toArray();
-        }
-        scala.collection.Seq<?> seq = (scala.collection.Seq<?>) cell;
-        double[] out = new double[seq.length()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = ((Number) seq.apply(i)).doubleValue();
-        }
-        return out;
-    }
 
     @Test
     void rowsAreDividedByTheirRootMeanSquare() {

@@ -37,6 +37,19 @@ final class TestRows {
         return SparkTestSession.get().createDataFrame(rows, schema);
     }
 
+    /** A vector's or an array's values, whichever the cell holds (the Scala Seq API is the same on 2.12 and 2.13). */
+    static double[] values(Object cell) {
+        if (cell instanceof org.apache.spark.ml.linalg.Vector) {
+            return ((org.apache.spark.ml.linalg.Vector) cell).toArray();
+        }
+        scala.collection.Seq<?> seq = (scala.collection.Seq<?>) cell;
+        double[] out = new double[seq.length()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = ((Number) seq.apply(i)).doubleValue();
+        }
+        return out;
+    }
+
     private TestRows() {
     }
 }
