@@ -169,6 +169,10 @@ final class LayerNormKernel extends Kernel {
         return sum + compensation;
     }
 
+    /**
+     * The same blocked, compensated loop as {@link #sumOfDeviations}, written out again: an Aparapi
+     * helper cannot return two values (sum and compensation) nor keep per-work-item state in fields.
+     */
     private double sumOfSquaredDeviations(int start, int d, double m0, double c) {
         double sum = 0.0;
         double compensation = 0.0;
