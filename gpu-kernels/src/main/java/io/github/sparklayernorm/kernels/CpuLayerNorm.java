@@ -21,8 +21,12 @@ import java.util.Arrays;
  * </ol>
  * A constant row has every deviation exactly 0, so its output is exactly the shift.
  *
- * <p>Float rows are widened (exactly) into a per-call scratch row, normalized in double and rounded
- * once: one code path for both types.
+ * <p><b>Speed.</b> Ordinary rows (every value finite, the largest within {@code 2^±450}) take the
+ * fast path: four passes of {@link RowPasses} over a row that stays in the L1 cache after the first,
+ * on SIMD registers where the Vector API is present. Float rows are widened during the first pass
+ * and narrowed during the last, so memory sees each float read once and written once. Rows that
+ * need scaling, or hold NaN or an infinity, take the scalar path below. Which passes run does not
+ * change a bit of the result (see {@link RowPasses}).
  */
 public final class CpuLayerNorm implements LayerNormEngine {
 
@@ -30,6 +34,29 @@ public final class CpuLayerNorm implements LayerNormEngine {
     private static final int SAFE_EXPONENT = 450;
     /** Values per block of a blocked sum: short enough that plain summation inside is exact to ~16 ulps. */
     private static final int BLOCK = 64;
+    /** Values per block on the fast path: 16 per lane, so each lane's plain sum is exact to ~16 ulps. */
+    private static final int FAST_BLOCK = 16 * RowPasses.LANES;
+
+    private final RowPasses passes;
+
+    /** The engine on the fastest passes this JVM supports. */
+    public CpuLayerNorm() {
+        this(RowPasses.fastest());
+    }
+
+    CpuLayerNorm(RowPasses passes) {
+        this.passes = passes;
+    }
+
+    /** The engine on the scalar passes, whatever the JVM supports: the same results, slower. */
+    public static CpuLayerNorm scalar() {
+        return new CpuLayerNorm(ScalarRowPasses.INSTANCE);
+    }
+
+    /** How rows are computed, such as {@code "vector-api 256-bit"} or {@code "scalar"}. */
+    public String instructionSet() {
+        return passes.description();
+    }
 
     @Override
     public String name() {
@@ -39,13 +66,20 @@ public final class CpuLayerNorm implements LayerNormEngine {
     @Override
     public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
-        CompensatedSum sum = new CompensatedSum();
         if (stats != null) {
             stats.ensure(layout.rowCount());
         }
+        Scratch scratch = new Scratch(0);
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
-            normalizeRow(in, start, out, start, layout.length(r), spec, sum, stats, r);
+            int d = layout.length(r);
+            if (d == 0) {
+                continue;
+            }
+            double maxAbs = passes.sumAndMaxAbs(in, start, d, scratch.lanes);
+            if (!fastPath(in, start, out, start, null, d, maxAbs, spec, scratch, stats, r)) {
+                normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
+            }
         }
     }
 
@@ -55,23 +89,107 @@ public final class CpuLayerNorm implements LayerNormEngine {
         if (stats != null) {
             stats.ensure(layout.rowCount());
         }
-        CompensatedSum sum = new CompensatedSum();
-        double[] row = new double[layout.maxRowLength()];
+        Scratch scratch = new Scratch(layout.maxRowLength());
+        double[] row = scratch.row;
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
-            int length = layout.length(r);
-            for (int i = 0; i < length; i++) {
-                row[i] = in[start + i];
+            int d = layout.length(r);
+            if (d == 0) {
+                continue;
             }
-            normalizeRow(row, 0, row, 0, length, spec, sum, stats, r);
-            for (int i = 0; i < length; i++) {
-                out[start + i] = (float) row[i];
+            double maxAbs = passes.widenSumAndMaxAbs(in, start, d, row, scratch.lanes);
+            if (!fastPath(row, 0, null, start, out, d, maxAbs, spec, scratch, stats, r)) {
+                normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
+                for (int i = 0; i < d; i++) {
+                    out[start + i] = (float) row[i];
+                }
             }
         }
     }
 
+    /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
+    private static final class Scratch {
+        final double[] lanes = new double[RowPasses.LANES];
+        final double[] squareLanes = new double[RowPasses.LANES];
+        final CompensatedSum sum = new CompensatedSum();
+        final CompensatedSum squares = new CompensatedSum();
+        final double[] row;
+
+        Scratch(int rowLength) {
+            row = new double[rowLength];
+        }
+    }
+
     /**
-     * Normalizes {@code x[xo, xo + d)} into {@code y[yo, yo + d)}; {@code y} may be {@code x}.
+     * Finishes an ordinary row whose first pass ({@code scratch.lanes}, {@code maxAbs}) is done,
+     * writing to {@code y} or, rounded, to {@code yf}. Returns false, having written nothing, for a
+     * row the scalar path must take.
+     */
+    private boolean fastPath(double[] x, int xo, double[] y, int yo, float[] yf, int d, double maxAbs,
+                             LayerNormSpec spec, Scratch scratch, RowStatistics stats, int row) {
+        double total = reduce(scratch.lanes);
+        // A NaN or infinity makes the total NaN or infinite; a row within 2^450 cannot overflow it.
+        if (!(maxAbs <= Double.MAX_VALUE) || !Double.isFinite(total) || scaleExponent(maxAbs, spec.epsilon()) != 0) {
+            return false;
+        }
+        double m0 = 0.0;
+        double c = 0.0;
+        double variance;
+        CompensatedSum sum = scratch.sum;
+        if (spec.centered()) {
+            // Both moments about m0 in one pass; then variance = E[(x - m0)^2] - c^2. That difference
+            // is exact to a few ulps only while c^2 is negligible against the mean square, which the
+            // test below demands; otherwise (rows with a large offset, whose m0 carries the rounding
+            // of a big sum) one more pass sums the squares of (x - m0) - c directly.
+            m0 = total / d;
+            CompensatedSum squares = scratch.squares;
+            sum.reset();
+            squares.reset();
+            for (int b = 0; b < d; b += FAST_BLOCK) {
+                passes.sumDeviationsAndSquares(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, scratch.lanes,
+                        scratch.squareLanes);
+                sum.add(reduce(scratch.lanes));
+                squares.add(reduce(scratch.squareLanes));
+            }
+            c = sum.value() / d;
+            double meanSquare = squares.value() / d;
+            variance = c * c <= 0x1p-24 * meanSquare ? meanSquare - c * c : sumOfSquares(x, xo, d, m0, c, scratch) / d;
+        } else {
+            variance = sumOfSquares(x, xo, d, 0.0, 0.0, scratch) / d;
+        }
+        double q = variance + spec.epsilon();
+        double invStd = q > 0 ? 1.0 / Math.sqrt(q) : 0.0;
+        if (stats != null) {
+            stats.set(row, m0 + c, q > 0 ? invStd : 1.0 / Math.sqrt(spec.epsilon()));
+        }
+        if (yf == null) {
+            passes.affine(x, xo, y, yo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
+        } else {
+            passes.affineToFloat(x, xo, yf, yo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
+        }
+        return true;
+    }
+
+    /** The sum of {@code ((x - m0) - c)^2} over the row, in blocks added with compensation. */
+    private double sumOfSquares(double[] x, int xo, int d, double m0, double c, Scratch scratch) {
+        CompensatedSum sum = scratch.sum;
+        sum.reset();
+        for (int b = 0; b < d; b += FAST_BLOCK) {
+            passes.sumSquaredDeviations(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, c, scratch.lanes);
+            sum.add(reduce(scratch.lanes));
+        }
+        return sum.value();
+    }
+
+    /** The lanes of {@link RowPasses} added in one fixed order: a balanced tree. */
+    private static double reduce(double[] l) {
+        return (((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])))
+                + (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
+    }
+
+    /**
+     * The scalar path: normalizes {@code x[xo, xo + d)} into {@code y[yo, yo + d)}; {@code y} may be
+     * {@code x}. Taken by rows that need scaling or hold NaN or an infinity.
      * For RMS normalization the mean and its correction are 0, so the "variance" is the mean square.
      */
     static void normalizeRow(double[] x, int xo, double[] y, int yo, int d, LayerNormSpec spec, CompensatedSum sum,

@@ -228,6 +228,27 @@ public abstract class LayerNormEngineContract {
     }
 
     @Test
+    void batchMayStartInsideALargerArrayAndLeavesTheRestAlone() {
+        SplittableRandom random = new SplittableRandom(10);
+        int d = 33;
+        double[] values = gaussianRow(random, 6 * d, 50, 4);
+        double[] out = new double[values.length];
+        Arrays.fill(out, -7.0);
+        engine().normalize(values, out, BatchLayout.ofOffsets(new int[] {2 * d, 3 * d, 4 * d}, 2), LayerNormSpec.of(1e-5));
+        for (int r = 0; r < 6; r++) {
+            double[] row = Arrays.copyOfRange(out, r * d, (r + 1) * d);
+            if (r == 2 || r == 3) {
+                assertArrayEquals(normalizeOne(Arrays.copyOfRange(values, r * d, (r + 1) * d), LayerNormSpec.of(1e-5)),
+                        row, 0.0, "row " + r);
+            } else {
+                double[] untouched = new double[d];
+                Arrays.fill(untouched, -7.0);
+                assertArrayEquals(untouched, row, 0.0, "row " + r + " is outside the batch");
+            }
+        }
+    }
+
+    @Test
     void batchCanBeNormalizedInPlace() {
         SplittableRandom random = new SplittableRandom(9);
         double[] batch = gaussianRow(random, 3 * 64, 1e6, 1);
@@ -364,5 +385,25 @@ public abstract class LayerNormEngineContract {
             assertArrayEquals(alone, Arrays.copyOfRange(out, r * d, (r + 1) * d), 0.0, "row " + r);
         }
         assertEquals(rows * d, out.length);
+    }
+
+    @Property(tries = 100)
+    void floatBatchOutputEqualsRowByRowOutput(@ForAll @IntRange(min = 1, max = 20) int rows,
+                                              @ForAll @IntRange(min = 1, max = 300) int d,
+                                              @ForAll @LongRange long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        double[] values = gaussianRow(random, rows * d, random.nextDouble() * 1e3, 3);
+        float[] batch = new float[values.length];
+        for (int i = 0; i < batch.length; i++) {
+            batch[i] = (float) values[i];
+        }
+        float[] out = new float[batch.length];
+        engine().normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
+        for (int r = 0; r < rows; r++) {
+            float[] alone = new float[d];
+            engine().normalize(Arrays.copyOfRange(batch, r * d, (r + 1) * d), alone, BatchLayout.uniform(1, d),
+                    LayerNormSpec.of(1e-5));
+            assertArrayEquals(alone, Arrays.copyOfRange(out, r * d, (r + 1) * d), 0.0f, "row " + r);
+        }
     }
 }

@@ -119,11 +119,13 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         if (layout.rowCount() == 0) {
             return;
         }
-        int n = layout.end();
+        // Only the batch's own span is staged: a layout may start anywhere in a larger array.
+        int base = layout.start(0);
+        int n = layout.end() - base;
         kernel.useFloat = 0;
         kernel.inD = stage(kernel.inD, n);
         kernel.outD = stage(kernel.outD, n);
-        System.arraycopy(in, 0, kernel.inD, 0, n);
+        System.arraycopy(in, base, kernel.inD, 0, n);
         kernel.put(kernel.inD);
         run(layout, spec, stats);
         kernel.get(kernel.outD);
@@ -136,11 +138,13 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         if (layout.rowCount() == 0) {
             return;
         }
-        int n = layout.end();
+        // Only the batch's own span is staged: a layout may start anywhere in a larger array.
+        int base = layout.start(0);
+        int n = layout.end() - base;
         kernel.useFloat = 1;
         kernel.inF = stage(kernel.inF, n);
         kernel.outF = stage(kernel.outF, n);
-        System.arraycopy(in, 0, kernel.inF, 0, n);
+        System.arraycopy(in, base, kernel.inF, 0, n);
         kernel.put(kernel.inF);
         run(layout, spec, stats);
         kernel.get(kernel.outF);
@@ -168,8 +172,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             kernel.invStdOut = new double[kernel.offsets.length];
         }
         kernel.wantStats = stats == null ? 0 : 1;
+        int base = layout.start(0);
         for (int r = 0; r <= rows; r++) {
-            kernel.offsets[r] = r < rows ? layout.start(r) : layout.end();
+            kernel.offsets[r] = (r < rows ? layout.start(r) : layout.end()) - base;
         }
         kernel.put(kernel.offsets);
         loadSpec(spec);
@@ -232,7 +237,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             int start = layout.start(r);
             int length = layout.length(r);
             if (kernel.status[r] == 0) {
-                System.arraycopy(kernelOut, start, out, start, length);
+                System.arraycopy(kernelOut, start - layout.start(0), out, start, length);
                 if (stats != null) {
                     stats.set(r, kernel.meanOut[r], kernel.invStdOut[r]);
                 }

@@ -1,0 +1,15 @@
+package io.github.sparklayernorm.kernels;
+
+/** Run in a child JVM started without the Vector API module: prints what the Java engine uses. */
+public final class InstructionSetProbe {
+
+    public static void main(String[] args) {
+        CpuLayerNorm engine = new CpuLayerNorm();
+        double[] out = new double[2];
+        engine.normalize(new double[] {1, 3}, out, BatchLayout.uniform(1, 2), LayerNormSpec.of(1e-5));
+        System.out.println(engine.instructionSet() + " " + out[0]);
+    }
+
+    private InstructionSetProbe() {
+    }
+}
