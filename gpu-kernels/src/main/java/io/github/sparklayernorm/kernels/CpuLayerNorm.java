@@ -77,7 +77,7 @@ public final class CpuLayerNorm implements LayerNormEngine {
                 continue;
             }
             double maxAbs = passes.sumAndMaxAbs(in, start, d, scratch.lanes);
-            if (!fastPath(in, start, out, start, null, d, maxAbs, spec, scratch, stats, r)) {
+            if (!fastPath(in, start, out, d, maxAbs, spec, scratch, stats, r)) {
                 normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
             }
         }
@@ -90,21 +90,58 @@ public final class CpuLayerNorm implements LayerNormEngine {
             stats.ensure(layout.rowCount());
         }
         Scratch scratch = new Scratch(layout.maxRowLength());
-        double[] row = scratch.row;
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
             if (d == 0) {
                 continue;
             }
-            double maxAbs = passes.widenSumAndMaxAbs(in, start, d, row, scratch.lanes);
-            if (!fastPath(row, 0, null, start, out, d, maxAbs, spec, scratch, stats, r)) {
-                normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
+            if (!floatFastPath(in, start, out, d, spec, scratch, stats, r)) {
+                double[] row = scratch.row;
+                for (int i = 0; i < d; i++) {
+                    row[i] = in[start + i];
+                }
+                double maxAbs = passes.sumAndMaxAbs(row, 0, d, scratch.lanes);
+                if (!fastPath(row, 0, row, d, maxAbs, spec, scratch, stats, r)) {
+                    normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
+                }
                 for (int i = 0; i < d; i++) {
                     out[start + i] = (float) row[i];
                 }
             }
         }
+    }
+
+    /**
+     * A float row in two passes over its floats: both moments about its first value {@code k}, then
+     * the output. Floats never need the power-of-two scaling (their squares stay far inside the
+     * double range), and their differences are exact in double, so the variance
+     * {@code E[(x - k)^2] - c^2} with {@code c = mean - k} is accurate to {@code 2^6} times the
+     * rounding of the sums as long as {@code c^2} is at most {@code 1 - 2^-6} of the mean square,
+     * i.e. unless the first value lies beyond 8 standard deviations from the mean. That is far below
+     * a float's rounding; rows that fail the test (or hold NaN or an infinity) return false and take
+     * the double path.
+     */
+    private boolean floatFastPath(float[] x, int xo, float[] y, int d, LayerNormSpec spec, Scratch scratch,
+                                  RowStatistics stats, int row) {
+        double k = spec.centered() ? x[xo] : 0.0;
+        CompensatedSum sum = scratch.sum;
+        CompensatedSum squares = scratch.squares;
+        sum.reset();
+        squares.reset();
+        for (int b = 0; b < d; b += FAST_BLOCK) {
+            passes.floatMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, scratch.lanes, scratch.squareLanes);
+            sum.add(reduce(scratch.lanes));
+            squares.add(reduce(scratch.squareLanes));
+        }
+        double c = spec.centered() ? sum.value() / d : 0.0;
+        double meanSquare = squares.value() / d;
+        if (!Double.isFinite(c) || !Double.isFinite(meanSquare) || !(c * c <= (1 - 0x1p-6) * meanSquare || meanSquare == 0)) {
+            return false;
+        }
+        double invStd = inverseStdDev(meanSquare - c * c, k + c, spec, stats, row);
+        passes.affineFloat(x, xo, y, xo, d, k, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
+        return true;
     }
 
     /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
@@ -121,11 +158,11 @@ public final class CpuLayerNorm implements LayerNormEngine {
     }
 
     /**
-     * Finishes an ordinary row whose first pass ({@code scratch.lanes}, {@code maxAbs}) is done,
-     * writing to {@code y} or, rounded, to {@code yf}. Returns false, having written nothing, for a
-     * row the scalar path must take.
+     * An ordinary double row whose first pass ({@code scratch.lanes}, {@code maxAbs}) is done, into
+     * {@code y} at the same offset. Returns false, having written nothing, for a row the scalar path
+     * must take.
      */
-    private boolean fastPath(double[] x, int xo, double[] y, int yo, float[] yf, int d, double maxAbs,
+    private boolean fastPath(double[] x, int xo, double[] y, int d, double maxAbs,
                              LayerNormSpec spec, Scratch scratch, RowStatistics stats, int row) {
         double total = reduce(scratch.lanes);
         // A NaN or infinity makes the total NaN or infinite; a row within 2^450 cannot overflow it.
@@ -157,17 +194,20 @@ public final class CpuLayerNorm implements LayerNormEngine {
         } else {
             variance = sumOfSquares(x, xo, d, 0.0, 0.0, scratch) / d;
         }
+        double invStd = inverseStdDev(variance, m0 + c, spec, stats, row);
+        passes.affine(x, xo, y, xo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
+        return true;
+    }
+
+    /** {@code 1 / sqrt(variance + epsilon)}, recorded with the mean when statistics are asked for. */
+    private static double inverseStdDev(double variance, double mean, LayerNormSpec spec, RowStatistics stats, int row) {
         double q = variance + spec.epsilon();
+        // q == 0 only when epsilon is 0 and the row constant: every deviation is 0 and stays 0.
         double invStd = q > 0 ? 1.0 / Math.sqrt(q) : 0.0;
         if (stats != null) {
-            stats.set(row, m0 + c, q > 0 ? invStd : 1.0 / Math.sqrt(spec.epsilon()));
+            stats.set(row, mean, q > 0 ? invStd : 1.0 / Math.sqrt(spec.epsilon()));
         }
-        if (yf == null) {
-            passes.affine(x, xo, y, yo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
-        } else {
-            passes.affineToFloat(x, xo, yf, yo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
-        }
-        return true;
+        return invStd;
     }
 
     /** The sum of {@code ((x - m0) - c)^2} over the row, in blocks added with compensation. */

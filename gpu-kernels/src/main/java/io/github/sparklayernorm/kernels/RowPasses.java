@@ -30,9 +30,6 @@ interface RowPasses {
      */
     double sumAndMaxAbs(double[] x, int o, int n, double[] lanes);
 
-    /** As {@link #sumAndMaxAbs}, for a float row that is also widened into {@code row[0, n)}. */
-    double widenSumAndMaxAbs(float[] x, int o, int n, double[] row, double[] lanes);
-
     /**
      * Lane sums of {@code v = x[i] - m0} into {@code lanes} and of {@code v * v} into
      * {@code squareLanes}, over {@code x[o, o + n)}: both moments about {@code m0} in one pass.
@@ -49,9 +46,18 @@ interface RowPasses {
     void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
                 double[] scale, double[] shift);
 
-    /** As {@link #affine}, rounding each result once to float. */
-    void affineToFloat(double[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
-                       double[] scale, double[] shift);
+    // Float rows are read as floats by the two passes below (widened in registers), never copied
+    // to a double row: their bytes cross the memory bus once each way, as in a copy.
+
+    /**
+     * Lane sums of {@code v = x[i] - k} into {@code lanes} and of {@code v * v} into
+     * {@code squareLanes}, over the float values {@code x[o, o + n)} taken as doubles.
+     */
+    void floatMoments(float[] x, int o, int n, double k, double[] lanes, double[] squareLanes);
+
+    /** As {@link #affine}, from float values and rounding each result once to float. */
+    void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+                     double[] scale, double[] shift);
 
     /**
      * The fastest implementation this JVM can run: {@link VectorRowPasses} when the

@@ -44,11 +44,24 @@ final class ScalarRowPasses implements RowPasses {
     }
 
     @Override
-    public double widenSumAndMaxAbs(float[] x, int o, int n, double[] row, double[] lanes) {
-        for (int i = 0; i < n; i++) {
-            row[i] = x[o + i];
+    public void floatMoments(float[] x, int o, int n, double k, double[] lanes, double[] squareLanes) {
+        double[] acc = new double[LANES];
+        double[] sq = new double[LANES];
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double v = x[o + i + l] - k;
+                acc[l] += v;
+                sq[l] += v * v;
+            }
         }
-        return sumAndMaxAbs(row, 0, n, lanes);
+        for (; i < n; i++) {
+            double v = x[o + i] - k;
+            acc[i % LANES] += v;
+            sq[i % LANES] += v * v;
+        }
+        System.arraycopy(acc, 0, lanes, 0, LANES);
+        System.arraycopy(sq, 0, squareLanes, 0, LANES);
     }
 
     @Override
@@ -98,8 +111,8 @@ final class ScalarRowPasses implements RowPasses {
     }
 
     @Override
-    public void affineToFloat(double[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
-                              double[] scale, double[] shift) {
+    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+                            double[] scale, double[] shift) {
         for (int i = 0; i < n; i++) {
             y[yo + i] = (float) value(x[xo + i], i, m0, c, invStd, scale, shift);
         }

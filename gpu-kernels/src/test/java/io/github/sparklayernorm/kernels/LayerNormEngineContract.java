@@ -174,6 +174,21 @@ public abstract class LayerNormEngineContract {
     }
 
     @Test
+    void floatRowsWhoseFirstValueIsFarFromTheMeanAreWithinOneFloatRounding() {
+        // The first value is where a float row's moments are taken about; here it is 10^4 standard
+        // deviations out, alone or on a large offset.
+        SplittableRandom random = new SplittableRandom(12);
+        for (double offset : new double[] {0, 1e4, -3e6}) {
+            float[] row = new float[300];
+            for (int i = 0; i < row.length; i++) {
+                row[i] = (float) (offset + random.nextGaussian());
+            }
+            row[0] = (float) (offset + 1e4);
+            assertFloatMatchesExact("outlier first, offset " + offset, row, LayerNormSpec.of(1e-5));
+        }
+    }
+
+    @Test
     void floatConstantRowGivesExactlyTheShift() {
         float[] row = {1e4f, 1e4f, 1e4f};
         float[] out = new float[3];

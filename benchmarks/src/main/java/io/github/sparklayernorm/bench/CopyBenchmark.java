@@ -1,0 +1,48 @@
+package io.github.sparklayernorm.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The limit the kernels are measured against: {@code System.arraycopy} of the same bytes, batch by
+ * batch, one thread. Layer normalization reads each value once and writes it once, as a copy does.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class CopyBenchmark {
+
+    @Param({"64", "256", "1024", "4096"})
+    int d;
+
+    @Param({"float", "double"})
+    String type;
+
+    private KernelData data;
+
+    @Setup
+    public void setUp() {
+        data = new KernelData(d, type);
+    }
+
+    @Benchmark
+    public Object copy() {
+        for (var batch : data.batches) {
+            int from = batch.start(0);
+            int length = batch.end() - from;
+            if (data.floatIn != null) {
+                System.arraycopy(data.floatIn, from, data.floatOut, from, length);
+            } else {
+                System.arraycopy(data.doubleIn, from, data.doubleOut, from, length);
+            }
+        }
+        return data.floatOut != null ? data.floatOut : data.doubleOut;
+    }
+}

@@ -1,0 +1,93 @@
+package io.github.sparklayernorm.bench;
+
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
+import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One engine over {@value KernelData#ROWS} rows, batch by batch, as the transformer drives it:
+ * {@code java} (the Java engine on the fastest passes this JVM has: the Vector API here),
+ * {@code java-scalar} (the same engine on its scalar passes) and {@code opencl} (the first OpenCL
+ * device: PoCL's CPU device where no GPU is). Layer norm with scale and shift, or RMS norm with a
+ * scale, as a trained model would supply them.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+public class EngineBenchmark {
+
+    @Param({"64", "256", "1024", "4096"})
+    int d;
+
+    @Param({"float", "double"})
+    String type;
+
+    @Param({"java", "java-scalar", "opencl"})
+    String engine;
+
+    @Param({"layer", "rms"})
+    String norm;
+
+    private KernelData data;
+    private LayerNormEngine layerNorm;
+    private LayerNormSpec spec;
+
+    @Setup
+    public void setUp() {
+        data = new KernelData(d, type);
+        switch (engine) {
+            case "java":
+                layerNorm = new CpuLayerNorm();
+                break;
+            case "java-scalar":
+                layerNorm = CpuLayerNorm.scalar();
+                break;
+            case "opencl":
+                if (OpenClDevices.all().isEmpty()) {
+                    throw new IllegalStateException("no OpenCL device: install PoCL (see README) or leave out engine=opencl");
+                }
+                layerNorm = new OpenClLayerNorm(OpenClDevices.all().get(0));
+                break;
+            default:
+                throw new IllegalArgumentException("engine " + engine);
+        }
+        double[] scale = new double[d];
+        double[] shift = new double[d];
+        for (int i = 0; i < d; i++) {
+            scale[i] = 1.0 + i % 7 * 0.125;
+            shift[i] = i % 5 * 0.25 - 0.5;
+        }
+        spec = norm.equals("rms") ? LayerNormSpec.rms(1e-5, scale) : LayerNormSpec.of(1e-5, scale, shift);
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        layerNorm.close();
+    }
+
+    @Benchmark
+    public Object normalize() {
+        for (BatchLayout batch : data.batches) {
+            if (data.floatIn != null) {
+                layerNorm.normalize(data.floatIn, data.floatOut, batch, spec);
+            } else {
+                layerNorm.normalize(data.doubleIn, data.doubleOut, batch, spec);
+            }
+        }
+        return data.floatOut != null ? data.floatOut : data.doubleOut;
+    }
+}
