@@ -59,6 +59,12 @@ interface RowPasses {
     void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
                      double[] scale, double[] shift);
 
+    /** Whether every value of {@code x[o, o + n)} is finite (no NaN, no infinity). */
+    boolean allFinite(double[] x, int o, int n);
+
+    /** Whether every value of {@code x[o, o + n)} is finite (no NaN, no infinity). */
+    boolean allFinite(float[] x, int o, int n);
+
     /**
      * The fastest implementation this JVM can run: {@link VectorRowPasses} when the
      * {@code jdk.incubator.vector} module is present (Spark 4 adds it to every driver and executor)

@@ -233,4 +233,37 @@ final class VectorRowPasses implements RowPasses {
             y[yo + i] = (float) ScalarRowPasses.value(x[xo + i], i, m0, c, invStd, scale, shift);
         }
     }
+
+    @Override
+    public boolean allFinite(double[] x, int o, int n) {
+        // x - x is 0 for a finite value and NaN for NaN or an infinity; NaN survives the sums.
+        DoubleVector p0 = DoubleVector.zero(D), p1 = p0;
+        int i = 0;
+        for (; i + 2 * W <= n; i += 2 * W) {
+            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i);
+            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W);
+            p0 = p0.add(v0.sub(v0));
+            p1 = p1.add(v1.sub(v1));
+        }
+        double poison = p0.add(p1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            poison += x[o + i] - x[o + i];
+        }
+        return poison == 0.0;
+    }
+
+    @Override
+    public boolean allFinite(float[] x, int o, int n) {
+        FloatVector p0 = FloatVector.zero(FloatVector.SPECIES_256);
+        int i = 0;
+        for (; i + 8 <= n; i += 8) {
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_256, x, o + i);
+            p0 = p0.add(v.sub(v));
+        }
+        float poison = p0.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            poison += x[o + i] - x[o + i];
+        }
+        return poison == 0.0f;
+    }
 }

@@ -5,6 +5,7 @@ import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.ml.exec.HandleInvalid;
 import io.github.sparklayernorm.ml.exec.PartitionNormalizer;
 import io.github.sparklayernorm.ml.exec.RowsByBackend;
+import io.github.sparklayernorm.ml.exec.internal.SparkInternals;
 import io.github.sparklayernorm.ml.param.HasBackend;
 import io.github.sparklayernorm.ml.param.HasBatchSize;
 import io.github.sparklayernorm.ml.param.HasEpsilon;
@@ -29,12 +30,10 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsWritable;
-import org.apache.spark.sql.Column;
+import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 
@@ -342,19 +341,11 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
                 HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), rows,
                 lastRowsRead, lastRowsSkipped);
-        Dataset<Row> normalized = dataset.toDF().mapPartitions(normalizer, Encoders.row(outputSchema));
-        // The row encoder drops column metadata; put every column's back (the inputs' own
-        // metadata, such as VectorAssembler's attributes, must survive, and outputs carry their size).
-        Column[] columns = new Column[outputSchema.size()];
-        for (int i = 0; i < columns.length; i++) {
-            StructField field = outputSchema.fields()[i];
-            columns[i] = functions.col(quoted(field.name())).as(field.name(), field.metadata());
-        }
-        return normalized.select(columns);
-    }
-
-    private static String quoted(String name) {
-        return "`" + name.replace("`", "``") + "`";
+        // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
+        // that knows where each Spark line keeps them.
+        Dataset<Row> frame = dataset.toDF();
+        RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD().mapPartitions(normalizer).rdd();
+        return SparkInternals.dataFrame(frame.sparkSession(), normalized, outputSchema);
     }
 
     @Override

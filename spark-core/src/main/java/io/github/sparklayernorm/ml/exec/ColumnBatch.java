@@ -1,22 +1,23 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.FiniteValues;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
+import io.github.sparklayernorm.ml.exec.internal.CatalystArrays;
 import io.github.sparklayernorm.ml.plan.ColumnType;
 import java.util.Arrays;
-import java.util.List;
-import org.apache.spark.ml.linalg.DenseVector;
-import org.apache.spark.ml.linalg.SparseVector;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
  * The cells of one column for one batch of rows, back to back in one flat array (double, or float
- * for {@code array<float>}), as the engine takes them. Buffers grow to the largest batch seen and
- * are reused: no allocation per row on the way in.
+ * for {@code array<float>}), as the engine takes them. Cells are read from Spark's internal rows
+ * (a vector is a struct of type, size, indices and values) and copied in one block; results go
+ * back the same way. Buffers grow to the largest batch seen and are reused: no allocation per row.
  *
  * <p>A cell is checked while it is copied; an invalid one is not appended, and {@link #append}
  * says what is wrong with it.
@@ -33,6 +34,9 @@ final class ColumnBatch {
     private float[] floats = new float[0];
     private int[] offsets = new int[65];
     private int rows;
+    private final CatalystArrays.View view = new CatalystArrays.View();
+    /** VectorUDT's struct for a dense vector: type 1, no size, no indices, the values. */
+    private final GenericInternalRow denseVector = new GenericInternalRow(new Object[] {(byte) 1, null, null, null});
 
     ColumnBatch(ColumnType type, int requiredLength, int groupSize, boolean withStatistics) {
         this.type = type;
@@ -62,16 +66,16 @@ final class ColumnBatch {
      * Appends {@code row[field]} as the next cell, or returns what is wrong with it ("is null",
      * "holds NaN at index 3", ...) and appends nothing.
      */
-    String append(Row row, int field) {
+    String append(InternalRow row, int field) {
         if (row.isNullAt(field)) {
             return "is null";
         }
-        switch (type) {
-            case VECTOR:
-                return appendVector(row.getAs(field));
-            default:
-                return appendArray(row.getList(field));
+        if (type == ColumnType.VECTOR) {
+            // VectorUDT's layout: type (0 sparse, 1 dense), size (sparse only), indices, values.
+            InternalRow vector = row.getStruct(field, 4);
+            return vector.getByte(0) == 1 ? appendArray(vector.getArray(3)) : appendSparse(vector);
         }
+        return appendArray(row.getArray(field));
     }
 
     private String checkLength(int length) {
@@ -91,61 +95,53 @@ final class ColumnBatch {
         return "holds " + value + " at index " + index;
     }
 
-    private String appendVector(Vector vector) {
-        int n = vector.size();
+    /** A dense vector's values, an {@code array<double>} or an {@code array<float>}. */
+    private String appendArray(ArrayData values) {
+        int n = values.numElements();
         String problem = checkLength(n);
         if (problem != null) {
             return problem;
         }
         int start = reserve(n);
-        if (vector instanceof DenseVector) {
-            double[] values = ((DenseVector) vector).values();
-            for (int i = 0; i < n; i++) {
-                double v = values[i];
-                if (!Double.isFinite(v)) {
-                    return nonFinite(i, v);
-                }
-                doubles[start + i] = v;
+        if (type == ColumnType.FLOAT_ARRAY) {
+            int firstNull = CatalystArrays.copyFloats(values, floats, start);
+            if (firstNull >= 0) {
+                return "holds a null at index " + firstNull;
+            }
+            int bad = FiniteValues.firstNonFinite(floats, start, start + n);
+            if (bad >= 0) {
+                return nonFinite(bad - start, floats[bad]);
             }
         } else {
-            // The implicit zeros of a sparse vector are values of the row like any other.
-            SparseVector sparse = (SparseVector) vector;
-            Arrays.fill(doubles, start, start + n, 0.0);
-            int[] indices = sparse.indices();
-            double[] values = sparse.values();
-            for (int k = 0; k < values.length; k++) {
-                if (!Double.isFinite(values[k])) {
-                    return nonFinite(indices[k], values[k]);
-                }
-                doubles[start + indices[k]] = values[k];
+            int firstNull = CatalystArrays.copyDoubles(values, doubles, start);
+            if (firstNull >= 0) {
+                return "holds a null at index " + firstNull;
+            }
+            int bad = FiniteValues.firstNonFinite(doubles, start, start + n);
+            if (bad >= 0) {
+                return nonFinite(bad - start, doubles[bad]);
             }
         }
         return commit(n);
     }
 
-    /** An {@code array<double>} or {@code array<float>} cell: boxed elements, any of which may be null. */
-    private String appendArray(List<Object> values) {
-        int n = values.size();
+    /** The implicit zeros of a sparse vector are values of the row like any other. */
+    private String appendSparse(InternalRow vector) {
+        int n = vector.getInt(1);
         String problem = checkLength(n);
         if (problem != null) {
             return problem;
         }
         int start = reserve(n);
-        boolean toFloats = type == ColumnType.FLOAT_ARRAY;
-        for (int i = 0; i < n; i++) {
-            Object boxed = values.get(i);
-            if (boxed == null) {
-                return "holds a null at index " + i;
-            }
-            double v = ((Number) boxed).doubleValue();
+        Arrays.fill(doubles, start, start + n, 0.0);
+        ArrayData indices = vector.getArray(2);
+        ArrayData values = vector.getArray(3);
+        for (int k = 0; k < values.numElements(); k++) {
+            double v = values.getDouble(k);
             if (!Double.isFinite(v)) {
-                return nonFinite(i, v);
+                return nonFinite(indices.getInt(k), v);
             }
-            if (toFloats) {
-                floats[start + i] = (float) v; // exact: the value was a float
-            } else {
-                doubles[start + i] = v;
-            }
+            doubles[start + indices.getInt(k)] = v;
         }
         return commit(n);
     }
@@ -190,12 +186,12 @@ final class ColumnBatch {
         }
     }
 
-    /** Cell {@code index}'s mean (a Double, or a double[] per group); needs statistics. */
+    /** Cell {@code index}'s mean (a Double, or an array per group); needs statistics. */
     Object mean(int index) {
         return statistic(index, true);
     }
 
-    /** Cell {@code index}'s inverse standard deviation (a Double, or a double[] per group); needs statistics. */
+    /** Cell {@code index}'s inverse standard deviation (a Double, or an array per group); needs statistics. */
     Object invStdDev(int index) {
         return statistic(index, false);
     }
@@ -209,20 +205,24 @@ final class ColumnBatch {
         for (int g = 0; g < values.length; g++) {
             values[g] = mean ? statistics.mean(first + g) : statistics.invStdDev(first + g);
         }
-        return values;
+        return UnsafeArrayData.fromPrimitiveArray(values);
     }
 
-    /** Cell {@code index} of the batch as the output column's value: a dense vector or an array. */
+    /**
+     * Cell {@code index} of the batch as the output column's Catalyst value: a dense vector's
+     * struct or an array. The value is reused by the next call: Spark copies it first.
+     */
     Object output(int index) {
         int from = offsets[index];
-        int to = offsets[index + 1];
+        int n = offsets[index + 1] - from;
         switch (type) {
             case VECTOR:
-                return Vectors.dense(Arrays.copyOfRange(doubles, from, to));
+                denseVector.update(3, view.of(doubles, from, n));
+                return denseVector;
             case DOUBLE_ARRAY:
-                return Arrays.copyOfRange(doubles, from, to);
+                return view.of(doubles, from, n);
             default:
-                return Arrays.copyOfRange(floats, from, to);
+                return view.of(floats, from, n);
         }
     }
 }

@@ -10,10 +10,11 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.resource.ResourceInformation;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.expressions.JoinedRow;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.TaskCompletionListener;
 
@@ -22,10 +23,15 @@ import org.apache.spark.util.TaskCompletionListener;
  * a whole partition), each column of a batch is normalized by the engine in one call, and the rows
  * come out in their original order with the output columns appended.
  *
+ * <p>Rows stay in Spark's internal form throughout: a cell's values are copied in one block from
+ * the row into the batch, and results go back as Catalyst values joined to the input row, which
+ * Spark projects (copies) into its own row as it reads them. Nothing is converted to or from
+ * {@code Row}, {@code Vector} or boxed numbers.
+ *
  * <p>Invalid cells are found while the batch is gathered and handled by {@link HandleInvalid};
  * nothing else is ever dropped or changed.
  */
-public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row> {
+public final class PartitionNormalizer implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;
 
     /** Values per column per batch (32 MB of doubles), whatever the batch size; a longer row still makes a batch of one. */
@@ -56,7 +62,7 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
     }
 
     @Override
-    public Iterator<Row> call(Iterator<Row> input) {
+    public Iterator<InternalRow> call(Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
         ExecutorBackendListener listener = new ExecutorBackendListener(stage, rowsByBackend);
         LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task), listener);
@@ -77,13 +83,17 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         return gpu == null || gpu.addresses().length == 0 ? null : gpu.addresses()[0];
     }
 
-    private final class BatchIterator implements Iterator<Row> {
-        private final Iterator<Row> input;
+    private final class BatchIterator implements Iterator<InternalRow> {
+        private final Iterator<InternalRow> input;
         private final LayerNormEngine engine;
         private final ExecutorBackendListener listener;
         private final List<ColumnBinding> bindings = plan.bindings();
         private final ColumnBatch[] columns = new ColumnBatch[bindings.size()];
-        private final Row[] rows = new Row[batchRows];
+        private final InternalRow[] rows = new InternalRow[batchRows];
+        private final RetainedRows retained = new RetainedRows(plan.inputWidth());
+        /** What follows the input columns: outputs, then statistics. Reused for every row. */
+        private final GenericInternalRow appended;
+        private final JoinedRow joined = new JoinedRow();
         /** cell[r][c]: the index of row r's cell in column c's batch, or -1 for a null output. */
         private final int[][] cell = new int[batchRows][bindings.size()];
         private int batchSize;
@@ -91,11 +101,13 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         private long rowNumber;
         private boolean closed;
 
-        BatchIterator(Iterator<Row> input, LayerNormEngine engine, ExecutorBackendListener listener) {
+        BatchIterator(Iterator<InternalRow> input, LayerNormEngine engine, ExecutorBackendListener listener) {
             this.input = input;
             this.engine = engine;
             this.listener = listener;
             boolean statistics = plan.meanColumn() || plan.invStdDevColumn();
+            appended = new GenericInternalRow(columns.length + (plan.meanColumn() ? 1 : 0)
+                    + (plan.invStdDevColumn() ? 1 : 0));
             for (int c = 0; c < columns.length; c++) {
                 // Statistics columns exist only with a single input column.
                 columns[c] = new ColumnBatch(bindings.get(c).type(), spec.requiredRowLength(), plan.groupSize(),
@@ -115,50 +127,52 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
             return true;
         }
 
+        /** The next output row; valid until the following call, as Spark's row iterators are. */
         @Override
-        public Row next() {
+        public InternalRow next() {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            Row row = rows[emitted];
-            int width = plan.inputWidth();
-            int statistics = (plan.meanColumn() ? 1 : 0) + (plan.invStdDevColumn() ? 1 : 0);
-            Object[] values = new Object[width + columns.length + statistics];
-            for (int i = 0; i < width; i++) {
-                values[i] = row.get(i);
-            }
+            InternalRow row = rows[emitted];
             for (int c = 0; c < columns.length; c++) {
                 int index = cell[emitted][c];
-                values[width + c] = index < 0 ? null : columns[c].output(index);
+                appended.update(c, index < 0 ? null : columns[c].output(index));
             }
-            int next = width + columns.length;
+            int next = columns.length;
             int first = cell[emitted][0];
             if (plan.meanColumn()) {
-                values[next++] = first < 0 ? null : columns[0].mean(first);
+                appended.update(next++, first < 0 ? null : columns[0].mean(first));
             }
             if (plan.invStdDevColumn()) {
-                values[next] = first < 0 ? null : columns[0].invStdDev(first);
+                appended.update(next, first < 0 ? null : columns[0].invStdDev(first));
             }
             rows[emitted++] = null;
-            return RowFactory.create(values);
+            return joined.apply(row, appended);
         }
 
         private void fillBatch() {
             batchSize = 0;
             emitted = 0;
+            retained.clear();
             for (ColumnBatch column : columns) {
                 column.clear();
             }
+            long read = 0;
+            long skipped = 0;
             while (batchSize < batchRows && !anyColumnFull() && input.hasNext()) {
-                Row row = input.next();
+                InternalRow row = input.next();
                 rowNumber++;
-                rowsRead.add(1);
+                read++;
                 if (gather(row, cell[batchSize])) {
-                    rows[batchSize++] = row;
+                    rows[batchSize] = retained.keep(row, batchSize);
+                    batchSize++;
                 } else {
-                    rowsSkipped.add(1);
+                    skipped++;
                 }
             }
+            // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
+            rowsRead.add(read);
+            rowsSkipped.add(skipped);
             for (ColumnBatch column : columns) {
                 listener.nextBatchHolds(column.rowCount());
                 column.normalize(engine, spec);
@@ -175,7 +189,7 @@ public final class PartitionNormalizer implements MapPartitionsFunction<Row, Row
         }
 
         /** Appends the row's cells to the column batches; false if the row is skipped. */
-        private boolean gather(Row row, int[] cellOfRow) {
+        private boolean gather(InternalRow row, int[] cellOfRow) {
             for (int c = 0; c < columns.length; c++) {
                 ColumnBinding binding = bindings.get(c);
                 String problem = columns[c].append(row, binding.inputIndex());

@@ -1,0 +1,119 @@
+package io.github.sparklayernorm.ml.exec.internal;
+
+import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.unsafe.Platform;
+
+/**
+ * Catalyst arrays in and out of the engine's flat buffers, without boxing: an
+ * {@link UnsafeArrayData} (what Spark's rows hold) is copied in one block, and results are handed
+ * back as an {@code UnsafeArrayData} view that Spark's projection copies in one block. The same on
+ * both Spark lines; Spark's binary array layout has been stable since 2.x: an 8-byte element
+ * count, a null bitmap in 8-byte words, then the values.
+ */
+public final class CatalystArrays {
+
+    private CatalystArrays() {
+    }
+
+    /**
+     * Copies the elements of {@code array} into {@code dst[at, at + n)}; returns the index of the
+     * first null element, or -1 when there is none (the copied values are then all there is).
+     */
+    public static int copyDoubles(ArrayData array, double[] dst, int at) {
+        int n = array.numElements();
+        if (array instanceof UnsafeArrayData) {
+            UnsafeArrayData unsafe = (UnsafeArrayData) array;
+            int firstNull = firstNull(unsafe, n);
+            if (firstNull >= 0) {
+                return firstNull;
+            }
+            Platform.copyMemory(unsafe.getBaseObject(), unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n),
+                    dst, Platform.DOUBLE_ARRAY_OFFSET + (long) at * Double.BYTES, (long) n * Double.BYTES);
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            if (array.isNullAt(i)) {
+                return i;
+            }
+            dst[at + i] = array.getDouble(i);
+        }
+        return -1;
+    }
+
+    /** As {@link #copyDoubles}, for an {@code array<float>}. */
+    public static int copyFloats(ArrayData array, float[] dst, int at) {
+        int n = array.numElements();
+        if (array instanceof UnsafeArrayData) {
+            UnsafeArrayData unsafe = (UnsafeArrayData) array;
+            int firstNull = firstNull(unsafe, n);
+            if (firstNull >= 0) {
+                return firstNull;
+            }
+            Platform.copyMemory(unsafe.getBaseObject(), unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n),
+                    dst, Platform.FLOAT_ARRAY_OFFSET + (long) at * Float.BYTES, (long) n * Float.BYTES);
+            return -1;
+        }
+        for (int i = 0; i < n; i++) {
+            if (array.isNullAt(i)) {
+                return i;
+            }
+            dst[at + i] = array.getFloat(i);
+        }
+        return -1;
+    }
+
+    /** The first set bit of the null bitmap, read a word at a time. */
+    private static int firstNull(UnsafeArrayData array, int n) {
+        Object base = array.getBaseObject();
+        long bitmap = array.getBaseOffset() + 8;
+        for (int word = 0; word * 64 < n; word++) {
+            long bits = Platform.getLong(base, bitmap + word * 8L);
+            if (bits != 0) {
+                return word * 64 + Long.numberOfTrailingZeros(bits);
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * A reusable {@code array<double>} or {@code array<float>} value over values of the engine's
+     * buffers: {@link #of} lays them out in Spark's binary format in a buffer this view owns and
+     * returns the view. Valid until the next call, which is as long as a row is in Spark's hands
+     * before it is projected.
+     */
+    public static final class View {
+        private final UnsafeArrayData view = new UnsafeArrayData();
+        private byte[] buffer = new byte[0];
+
+        public ArrayData of(double[] values, int from, int n) {
+            int at = layOut(n, Double.BYTES);
+            Platform.copyMemory(values, Platform.DOUBLE_ARRAY_OFFSET + (long) from * Double.BYTES,
+                    buffer, Platform.BYTE_ARRAY_OFFSET + at, (long) n * Double.BYTES);
+            return view;
+        }
+
+        public ArrayData of(float[] values, int from, int n) {
+            int at = layOut(n, Float.BYTES);
+            Platform.copyMemory(values, Platform.FLOAT_ARRAY_OFFSET + (long) from * Float.BYTES,
+                    buffer, Platform.BYTE_ARRAY_OFFSET + at, (long) n * Float.BYTES);
+            return view;
+        }
+
+        /** Writes the header (count, empty null bitmap) and points the view; returns where values go. */
+        private int layOut(int n, int elementSize) {
+            int header = UnsafeArrayData.calculateHeaderPortionInBytes(n);
+            int values = (n * elementSize + 7) & ~7;
+            int size = header + values;
+            if (buffer.length < size) {
+                buffer = new byte[Math.max(size, buffer.length * 2)];
+            }
+            Platform.putLong(buffer, Platform.BYTE_ARRAY_OFFSET, n);
+            Platform.setMemory(buffer, Platform.BYTE_ARRAY_OFFSET + 8, header - 8, (byte) 0);
+            // The padding after float values, so that equal arrays have equal bytes.
+            Platform.putLong(buffer, Platform.BYTE_ARRAY_OFFSET + size - 8, 0L);
+            view.pointTo(buffer, Platform.BYTE_ARRAY_OFFSET, size);
+            return header;
+        }
+    }
+}
