@@ -219,4 +219,34 @@ class LayerNormalizerTransformTest {
             assertArrayEquals(expected, values(out.get(i).getAs("y")), 1e-12, "row " + i);
         }
     }
+
+    @Test
+    void everyColumnOfRowsOfVaryingSizeSurvivesSmallBatches() {
+        // Rows are kept while their batch is normalized; strings of every length, arrays and nulls
+        // must come out as they went in, whatever the batch they fell into.
+        StructType schema = new StructType()
+                .add("id", DataTypes.IntegerType)
+                .add("note", DataTypes.StringType)
+                .add("tags", DataTypes.createArrayType(DataTypes.StringType))
+                .add("x", VECTOR);
+        List<Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 700; i++) {
+            String note = i % 11 == 0 ? null : "n".repeat(i * 13 % 2000);
+            rows.add(RowFactory.create(i, note, new String[] {"t" + i, "u".repeat(i % 50)}, Vectors.dense(i, 2.0 * i, i % 7)));
+        }
+        Dataset<Row> df = TestRows.frame(schema, rows).repartition(3);
+        List<Row> out = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBatchSize(17).transform(df)
+                .collectAsList();
+        assertEquals(700, out.size());
+        for (Row row : out) {
+            int i = row.getInt(0);
+            assertEquals(rows.get(i).get(1), row.get(1), "note of row " + i);
+            assertEquals(Arrays.asList((String[]) rows.get(i).get(2)), row.getList(2), "tags of row " + i);
+            assertEquals(rows.get(i).get(3), row.get(3), "input of row " + i);
+            double[] x = values(rows.get(i).get(3));
+            double mean = (x[0] + x[1] + x[2]) / 3;
+            double variance = ((x[0] - mean) * (x[0] - mean) + (x[1] - mean) * (x[1] - mean) + (x[2] - mean) * (x[2] - mean)) / 3;
+            assertEquals((x[2] - mean) / Math.sqrt(variance + 1e-5), values(row.getAs("y"))[2], 1e-12, "row " + i);
+        }
+    }
 }
