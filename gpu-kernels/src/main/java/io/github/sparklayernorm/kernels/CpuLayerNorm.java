@@ -146,8 +146,8 @@ public final class CpuLayerNorm implements LayerNormEngine {
 
     /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
     private static final class Scratch {
-        final double[] lanes = new double[RowPasses.LANES];
-        final double[] squareLanes = new double[RowPasses.LANES];
+        final double[] lanes = new double[RowPasses.LANES_WITH_SCRATCH];
+        final double[] squareLanes = new double[RowPasses.LANES_WITH_SCRATCH];
         final CompensatedSum sum = new CompensatedSum();
         final CompensatedSum squares = new CompensatedSum();
         final double[] row;

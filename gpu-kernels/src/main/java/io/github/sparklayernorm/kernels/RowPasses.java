@@ -21,12 +21,16 @@ interface RowPasses {
      */
     int LANES = 16;
 
+    /** The length of a {@code lanes} array: the lanes, then room for scratch values of the passes. */
+    int LANES_WITH_SCRATCH = LANES + 8;
+
     /** A short description for logs and benchmarks, such as {@code "vector-api 256-bit"}. */
     String description();
 
     /**
      * Puts the lane sums of {@code x[o, o + n)} into {@code lanes[0, LANES)} and returns the row's
-     * largest magnitude (NaN if a value is NaN; order does not matter for a maximum).
+     * largest magnitude (NaN if a value is NaN; order does not matter for a maximum). {@code lanes}
+     * has {@link #LANES_WITH_SCRATCH} values.
      */
     double sumAndMaxAbs(double[] x, int o, int n, double[] lanes);
 
@@ -58,12 +62,6 @@ interface RowPasses {
     /** As {@link #affine}, from float values and rounding each result once to float. */
     void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
                      double[] scale, double[] shift);
-
-    /** Whether every value of {@code x[o, o + n)} is finite (no NaN, no infinity). */
-    boolean allFinite(double[] x, int o, int n);
-
-    /** Whether every value of {@code x[o, o + n)} is finite (no NaN, no infinity). */
-    boolean allFinite(float[] x, int o, int n);
 
     /**
      * The fastest implementation this JVM can run: {@link VectorRowPasses} when the

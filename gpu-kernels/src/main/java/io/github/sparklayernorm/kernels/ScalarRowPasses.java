@@ -118,25 +118,6 @@ final class ScalarRowPasses implements RowPasses {
         }
     }
 
-    @Override
-    public boolean allFinite(double[] x, int o, int n) {
-        // x - x is 0 for a finite value and NaN for NaN or an infinity; NaN survives the sum.
-        double poison = 0.0;
-        for (int i = 0; i < n; i++) {
-            poison += x[o + i] - x[o + i];
-        }
-        return poison == 0.0;
-    }
-
-    @Override
-    public boolean allFinite(float[] x, int o, int n) {
-        float poison = 0.0f;
-        for (int i = 0; i < n; i++) {
-            poison += x[o + i] - x[o + i];
-        }
-        return poison == 0.0f;
-    }
-
     /** The element-wise formula, shared with the tails of the SIMD passes. */
     static double value(double x, int i, double m0, double c, double invStd, double[] scale,
                         double[] shift) {

@@ -163,4 +163,25 @@ class LayerNormalizerInvalidRowsTest {
         assertNull(out.get(2).getAs("a2"));
         assertNotNull(out.get(2).getAs("b2"));
     }
+
+    @Test
+    void aNonFiniteValueInAnyGroupMakesTheWholeRowInvalid() {
+        Dataset<Row> df = frame(field("x", DOUBLES), new double[] {1, 2, 3, 4}, new double[] {1, 2, 3, Double.NaN});
+        List<Row> kept = normalizer("keep").setGroupSize(2).transform(df).orderBy("id").collectAsList();
+        assertTrue(kept.get(0).getAs("y") != null && kept.get(1).getAs("y") == null, kept.toString());
+        String message = failureOf(df, normalizer("error").setGroupSize(2));
+        assertTrue(message.contains("holds NaN at index 3"), message);
+    }
+
+    @Test
+    void theOpenClBackendFindsNonFiniteValuesToo() {
+        io.github.sparklayernorm.kernels.opencl.OpenClTestSupport.requireDevice();
+        Dataset<Row> df = frame(field("x", FLOATS), new float[] {1, 2, 3}, new float[] {1, Float.POSITIVE_INFINITY, 3},
+                new float[] {4, 5, 7});
+        LayerNormalizer ln = normalizer("skip").setBackend("opencl");
+        assertEquals(2, ln.transform(df).collectAsList().size());
+        assertEquals(1, ln.rowsSkipped());
+        String message = failureOf(df, normalizer("error").setBackend("opencl"));
+        assertTrue(message.contains("holds Infinity at index 1"), message);
+    }
 }

@@ -1,7 +1,6 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
-import io.github.sparklayernorm.kernels.FiniteValues;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
@@ -19,8 +18,9 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
  * (a vector is a struct of type, size, indices and values) and copied in one block; results go
  * back the same way. Buffers grow to the largest batch seen and are reused: no allocation per row.
  *
- * <p>A cell is checked while it is copied; an invalid one is not appended, and {@link #append}
- * says what is wrong with it.
+ * <p>A cell's shape and nulls are checked while it is copied (an invalid one is not appended, and
+ * {@link #append} says what is wrong with it); NaN and infinities are found after normalizing,
+ * by {@link #madeNaN}.
  */
 final class ColumnBatch {
 
@@ -91,8 +91,39 @@ final class ColumnBatch {
         return null;
     }
 
-    private static String nonFinite(int index, double value) {
-        return "holds " + value + " at index " + index;
+    /**
+     * Whether normalizing cell {@code index} gave NaN, which happens exactly when it (or one of its
+     * groups) holds NaN or an infinity: appended cells are not checked value by value.
+     */
+    boolean madeNaN(int index) {
+        int step = groupSize > 0 ? groupSize : offsets[index + 1] - offsets[index];
+        for (int at = offsets[index]; at < offsets[index + 1]; at += step) {
+            if (type == ColumnType.FLOAT_ARRAY ? Float.isNaN(floats[at]) : Double.isNaN(doubles[at])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** What is wrong with {@code row[field]}, a cell that {@link #madeNaN}: its first value that is not finite. */
+    static String nonFinite(InternalRow row, int field, ColumnType type) {
+        ArrayData values;
+        ArrayData indices = null;
+        if (type == ColumnType.VECTOR) {
+            InternalRow vector = row.getStruct(field, 4);
+            values = vector.getArray(3);
+            indices = vector.getByte(0) == 1 ? null : vector.getArray(2);
+        } else {
+            values = row.getArray(field);
+        }
+        for (int i = 0; i < values.numElements(); i++) {
+            double v = type == ColumnType.FLOAT_ARRAY ? values.getFloat(i) : values.getDouble(i);
+            if (!Double.isFinite(v)) {
+                return "holds " + (type == ColumnType.FLOAT_ARRAY ? String.valueOf((float) v) : String.valueOf(v))
+                        + " at index " + (indices == null ? i : indices.getInt(i));
+            }
+        }
+        throw new IllegalStateException("the engine gave NaN for a finite cell");
     }
 
     /** A dense vector's values, an {@code array<double>} or an {@code array<float>}. */
@@ -108,18 +139,10 @@ final class ColumnBatch {
             if (firstNull >= 0) {
                 return "holds a null at index " + firstNull;
             }
-            int bad = FiniteValues.firstNonFinite(floats, start, start + n);
-            if (bad >= 0) {
-                return nonFinite(bad - start, floats[bad]);
-            }
         } else {
             int firstNull = CatalystArrays.copyDoubles(values, doubles, start);
             if (firstNull >= 0) {
                 return "holds a null at index " + firstNull;
-            }
-            int bad = FiniteValues.firstNonFinite(doubles, start, start + n);
-            if (bad >= 0) {
-                return nonFinite(bad - start, doubles[bad]);
             }
         }
         return commit(n);
@@ -137,11 +160,7 @@ final class ColumnBatch {
         ArrayData indices = vector.getArray(2);
         ArrayData values = vector.getArray(3);
         for (int k = 0; k < values.numElements(); k++) {
-            double v = values.getDouble(k);
-            if (!Double.isFinite(v)) {
-                return nonFinite(indices.getInt(k), v);
-            }
-            doubles[start + indices.getInt(k)] = v;
+            doubles[start + indices.getInt(k)] = values.getDouble(k);
         }
         return commit(n);
     }

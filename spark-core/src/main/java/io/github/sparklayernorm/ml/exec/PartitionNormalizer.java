@@ -99,6 +99,9 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
         private int batchSize;
         private int emitted;
         private long rowNumber;
+        /** Per slot of the batch: the row's number in the partition, and whether it is dropped. */
+        private final long[] rowNumbers = new long[batchRows];
+        private final boolean[] dropped = new boolean[batchRows];
         private boolean closed;
 
         BatchIterator(Iterator<InternalRow> input, LayerNormEngine engine, ExecutorBackendListener listener) {
@@ -117,14 +120,19 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
 
         @Override
         public boolean hasNext() {
-            while (emitted == batchSize) {
+            while (true) {
+                while (emitted < batchSize && dropped[emitted]) {
+                    rows[emitted++] = null;
+                }
+                if (emitted < batchSize) {
+                    return true;
+                }
                 if (!input.hasNext()) {
                     close();
                     return false;
                 }
                 fillBatch();
             }
-            return true;
         }
 
         /** The next output row; valid until the following call, as Spark's row iterators are. */
@@ -165,18 +173,54 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
                 read++;
                 if (gather(row, cell[batchSize])) {
                     rows[batchSize] = retained.keep(row, batchSize);
+                    rowNumbers[batchSize] = rowNumber;
+                    dropped[batchSize] = false;
                     batchSize++;
                 } else {
                     skipped++;
                 }
             }
-            // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
-            rowsRead.add(read);
-            rowsSkipped.add(skipped);
             for (ColumnBatch column : columns) {
                 listener.nextBatchHolds(column.rowCount());
                 column.normalize(engine, spec);
             }
+            skipped += dropNonFinite();
+            // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
+            rowsRead.add(read);
+            rowsSkipped.add(skipped);
+        }
+
+        /**
+         * Cells holding NaN or an infinity, found after the fact: the engines turn such a cell (or
+         * group) into NaN, and a finite cell never gives NaN, so one look per cell finds them
+         * without a pass over every value. The kept input row says where the bad value is.
+         * Returns the rows dropped.
+         */
+        private int dropNonFinite() {
+            int drops = 0;
+            for (int r = 0; r < batchSize; r++) {
+                for (int c = 0; c < columns.length; c++) {
+                    int index = cell[r][c];
+                    if (index < 0 || !columns[c].madeNaN(index)) {
+                        continue;
+                    }
+                    ColumnBinding binding = bindings.get(c);
+                    switch (handleInvalid) {
+                        case ERROR:
+                            throw invalidRow(binding, ColumnBatch.nonFinite(rows[r], binding.inputIndex(), binding.type()),
+                                    rowNumbers[r]);
+                        case SKIP:
+                            if (!dropped[r]) {
+                                dropped[r] = true;
+                                drops++;
+                            }
+                            break;
+                        default:
+                            cell[r][c] = -1;
+                    }
+                }
+            }
+            return drops;
         }
 
         private boolean anyColumnFull() {
@@ -199,7 +243,7 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
                 }
                 switch (handleInvalid) {
                     case ERROR:
-                        throw invalidRow(binding, problem);
+                        throw invalidRow(binding, problem, rowNumber);
                     case SKIP:
                         for (int done = 0; done < c; done++) {
                             columns[done].removeLast();
@@ -212,9 +256,9 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
             return true;
         }
 
-        private IllegalArgumentException invalidRow(ColumnBinding binding, String problem) {
+        private IllegalArgumentException invalidRow(ColumnBinding binding, String problem, long number) {
             TaskContext task = TaskContext.get();
-            String where = "row " + rowNumber + (task == null ? "" : " of partition " + task.partitionId());
+            String where = "row " + number + (task == null ? "" : " of partition " + task.partitionId());
             return new IllegalArgumentException(stage + ": input column '" + binding.inputName() + "' in " + where + " "
                     + problem + ". Fix the data, or set handleInvalid to 'skip' to drop such rows"
                     + " or to 'keep' to keep them with a null '" + binding.outputName() + "'.");

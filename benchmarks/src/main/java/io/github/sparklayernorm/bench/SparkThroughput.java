@@ -1,0 +1,149 @@
+package io.github.sparklayernorm.bench;
+
+import io.github.sparklayernorm.ml.LayerNormalizer;
+import io.github.sparklayernorm.ml.RmsNormalizer;
+import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.ml.feature.Normalizer;
+import org.apache.spark.ml.feature.StandardScaler;
+import org.apache.spark.ml.feature.StandardScalerModel;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+
+/**
+ * Rows per second inside Spark, in one run: on the same cached DataFrame of dense vectors (and one
+ * of {@code array<float>}), each transformer's output is written to the {@code noop} format, so
+ * that the whole plan runs but nothing is stored. Compared: {@code LayerNormalizer} (java backend),
+ * MLlib's {@code Normalizer} and {@code StandardScalerModel} (withMean, withStd), and an identity
+ * projection of the same column (the cost of reading the cache and writing a row, with no
+ * arithmetic); also RMS normalization, groups of 64, and the OpenCL backend where a device is.
+ *
+ * <p>Every case runs {@code rounds} times, interleaved (machines here are shared and noisy); the
+ * best time counts. Run: {@code bin/bench-spark [rows] [d] [rounds] [case]} (default 1,000,000 x 256,
+ * 3 rounds, every case; a case argument keeps the cases whose name contains it, and the baselines).
+ */
+public final class SparkThroughput {
+
+    public static void main(String[] args) {
+        int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int d = args.length > 1 ? Integer.parseInt(args[1]) : 256;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        String only = args.length > 3 ? args[3] : "";
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("spark-layernorm throughput")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.shuffle.partitions", "4")
+                .getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
+        try {
+            run(spark, rows, d, rounds, only);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static void run(SparkSession spark, int rows, int d, int rounds, String only) {
+        // Values around 10 with unit spread, from the row id: cheap to make, different per row.
+        UDF1<Long, Vector> vector = id -> {
+            double[] v = new double[d];
+            long state = id * 0x9E3779B97F4A7C15L + 1;
+            for (int i = 0; i < d; i++) {
+                state = state * 6364136223846793005L + 1442695040888963407L;
+                v[i] = 10 + ((state >>> 11) * 0x1.0p-53 - 0.5) * 3.5;
+            }
+            return Vectors.dense(v);
+        };
+        spark.udf().register("vectorOf", vector, SQLDataTypes.VectorType());
+        Dataset<Row> vectors = spark.range(0, rows, 1, 8).select(functions.col("id"),
+                functions.callUDF("vectorOf", functions.col("id")).as("features")).cache();
+        Dataset<Row> floats = vectors.select(functions.col("id"),
+                org.apache.spark.ml.functions.vector_to_array(functions.col("features"), "float32").as("features")).cache();
+        long count = vectors.count() + floats.count();
+        if (count != 2L * rows) {
+            throw new IllegalStateException("cached " + count + " rows, expected " + 2L * rows);
+        }
+        StandardScalerModel scaler = new StandardScaler().setInputCol("features").setOutputCol("out")
+                .setWithMean(true).setWithStd(true).fit(vectors);
+        double[] scale = new double[d];
+        double[] shift = new double[d];
+        Arrays.fill(scale, 1.0);
+
+        Map<String, Supplier<Dataset<Row>>> cases = new LinkedHashMap<>();
+        cases.put("identity (vector)", () -> vectors.withColumn("out", functions.col("features")));
+        cases.put("Normalizer (vector)", () -> new Normalizer().setInputCol("features").setOutputCol("out").transform(vectors));
+        cases.put("StandardScalerModel (vector)", () -> scaler.transform(vectors));
+        cases.put("LayerNormalizer java (vector)", () -> layerNorm("java").transform(vectors));
+        cases.put("LayerNormalizer java, scale+shift (vector)",
+                () -> layerNorm("java").setScale(scale).setShift(shift).transform(vectors));
+        cases.put("RmsNormalizer java (vector)",
+                () -> new RmsNormalizer().setInputCol("features").setOutputCol("out").setBackend("java").transform(vectors));
+        cases.put("LayerNormalizer java, groups of 64 (vector)", () -> layerNorm("java").setGroupSize(64).transform(vectors));
+        cases.put("identity (array<float>)", () -> floats.withColumn("out", functions.col("features")));
+        cases.put("LayerNormalizer java (array<float>)", () -> layerNorm("java").transform(floats));
+        boolean openCl = !OpenClDevices.all().isEmpty();
+        if (openCl) {
+            cases.put("LayerNormalizer opencl (vector)", () -> layerNorm("opencl").transform(vectors));
+            cases.put("LayerNormalizer opencl (array<float>)", () -> layerNorm("opencl").transform(floats));
+        }
+
+        if (!only.isEmpty()) {
+            // The two baselines always run, so that the ratios mean something.
+            cases.keySet().removeIf(name -> !name.contains(only) && !name.startsWith("identity")
+                    && !name.startsWith("Normalizer"));
+        }
+
+        // A sanity check before timing: a normalized row has mean 0 and variance 1 (to epsilon).
+        double[] y = ((Vector) layerNorm("java").transform(vectors).select("out").first().get(0)).toArray();
+        double mean = Arrays.stream(y).average().orElse(Double.NaN);
+        double variance = Arrays.stream(y).map(v -> (v - mean) * (v - mean)).average().orElse(Double.NaN);
+        if (Math.abs(mean) > 1e-9 || Math.abs(variance - 1) > 1e-4) {
+            throw new IllegalStateException("LayerNormalizer output has mean " + mean + " and variance " + variance);
+        }
+
+        Map<String, Double> best = new LinkedHashMap<>();
+        for (int round = 0; round < rounds; round++) {
+            for (var c : cases.entrySet()) {
+                long start = System.nanoTime();
+                c.getValue().get().write().format("noop").mode("overwrite").save();
+                double seconds = (System.nanoTime() - start) / 1e9;
+                best.merge(c.getKey(), seconds, Math::min);
+            }
+        }
+
+        System.out.println();
+        System.out.printf("%,d rows x %d, cached, local[2], written to noop; best of %d rounds%n", rows, d, rounds);
+        System.out.println("OpenCL device: " + (openCl ? OpenClDevices.describe(OpenClDevices.all().get(0)) : "none"));
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format("| %-44s | %8s | %12s | %16s | %14s |", "case", "seconds", "rows/s", "vs Normalizer",
+                "vs identity"));
+        double normalizer = best.get("Normalizer (vector)");
+        for (var e : best.entrySet()) {
+            String name = e.getKey();
+            double identity = best.get(name.endsWith("(array<float>)") ? "identity (array<float>)" : "identity (vector)");
+            lines.add(String.format("| %-44s | %8.2f | %,12.0f | %7.2fx rows/s | %7.2fx time |", name, e.getValue(),
+                    rows / e.getValue(), normalizer / e.getValue(), e.getValue() / identity));
+        }
+        lines.forEach(System.out::println);
+        double ln = best.get("LayerNormalizer java (vector)");
+        System.out.printf("%nLayerNormalizer (java, vector): %.2fx Normalizer's rows/s (target >= 1.5x), "
+                + "%.2fx the identity's time (target <= 1.3x)%n", normalizer / ln, ln / best.get("identity (vector)"));
+    }
+
+    private static LayerNormalizer layerNorm(String backend) {
+        return new LayerNormalizer().setInputCol("features").setOutputCol("out").setBackend(backend);
+    }
+
+    private SparkThroughput() {
+    }
+}
