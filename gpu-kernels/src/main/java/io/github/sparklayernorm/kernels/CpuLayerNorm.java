@@ -76,7 +76,7 @@ public final class CpuLayerNorm implements LayerNormEngine {
             if (d == 0) {
                 continue;
             }
-            double maxAbs = passes.sumAndMaxAbs(in, start, d, scratch.lanes);
+            double maxAbs = passes.sumAndMaxAbs(in, start, d, scratch.sums);
             if (!fastPath(in, start, out, d, maxAbs, spec, scratch, stats, r)) {
                 normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
             }
@@ -101,7 +101,7 @@ public final class CpuLayerNorm implements LayerNormEngine {
                 for (int i = 0; i < d; i++) {
                     row[i] = in[start + i];
                 }
-                double maxAbs = passes.sumAndMaxAbs(row, 0, d, scratch.lanes);
+                double maxAbs = passes.sumAndMaxAbs(row, 0, d, scratch.sums);
                 if (!fastPath(row, 0, row, d, maxAbs, spec, scratch, stats, r)) {
                     normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
                 }
@@ -130,9 +130,9 @@ public final class CpuLayerNorm implements LayerNormEngine {
         sum.reset();
         squares.reset();
         for (int b = 0; b < d; b += FAST_BLOCK) {
-            passes.floatMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, scratch.lanes, scratch.squareLanes);
-            sum.add(reduce(scratch.lanes));
-            squares.add(reduce(scratch.squareLanes));
+            passes.floatMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, scratch.sums);
+            sum.add(scratch.sums[0]);
+            squares.add(scratch.sums[1]);
         }
         double c = spec.centered() ? sum.value() / d : 0.0;
         double meanSquare = squares.value() / d;
@@ -146,8 +146,8 @@ public final class CpuLayerNorm implements LayerNormEngine {
 
     /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
     private static final class Scratch {
-        final double[] lanes = new double[RowPasses.LANES_WITH_SCRATCH];
-        final double[] squareLanes = new double[RowPasses.LANES_WITH_SCRATCH];
+        /** What a pass returns besides its result: sums[0] and sums[1]. */
+        final double[] sums = new double[2];
         final CompensatedSum sum = new CompensatedSum();
         final CompensatedSum squares = new CompensatedSum();
         final double[] row;
@@ -158,13 +158,13 @@ public final class CpuLayerNorm implements LayerNormEngine {
     }
 
     /**
-     * An ordinary double row whose first pass ({@code scratch.lanes}, {@code maxAbs}) is done, into
+     * An ordinary double row whose first pass ({@code scratch.sums[0]}, {@code maxAbs}) is done, into
      * {@code y} at the same offset. Returns false, having written nothing, for a row the scalar path
      * must take.
      */
     private boolean fastPath(double[] x, int xo, double[] y, int d, double maxAbs,
                              LayerNormSpec spec, Scratch scratch, RowStatistics stats, int row) {
-        double total = reduce(scratch.lanes);
+        double total = scratch.sums[0];
         // A NaN or infinity makes the total NaN or infinite; a row within 2^450 cannot overflow it.
         if (!(maxAbs <= Double.MAX_VALUE) || !Double.isFinite(total) || scaleExponent(maxAbs, spec.epsilon()) != 0) {
             return false;
@@ -183,10 +183,9 @@ public final class CpuLayerNorm implements LayerNormEngine {
             sum.reset();
             squares.reset();
             for (int b = 0; b < d; b += FAST_BLOCK) {
-                passes.sumDeviationsAndSquares(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, scratch.lanes,
-                        scratch.squareLanes);
-                sum.add(reduce(scratch.lanes));
-                squares.add(reduce(scratch.squareLanes));
+                passes.sumDeviationsAndSquares(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, scratch.sums);
+                sum.add(scratch.sums[0]);
+                squares.add(scratch.sums[1]);
             }
             c = sum.value() / d;
             double meanSquare = squares.value() / d;
@@ -215,16 +214,9 @@ public final class CpuLayerNorm implements LayerNormEngine {
         CompensatedSum sum = scratch.sum;
         sum.reset();
         for (int b = 0; b < d; b += FAST_BLOCK) {
-            passes.sumSquaredDeviations(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, c, scratch.lanes);
-            sum.add(reduce(scratch.lanes));
+            sum.add(passes.sumSquaredDeviations(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, c));
         }
         return sum.value();
-    }
-
-    /** The lanes of {@link RowPasses} added in one fixed order: a balanced tree. */
-    private static double reduce(double[] l) {
-        return (((l[0] + l[1]) + (l[2] + l[3])) + ((l[4] + l[5]) + (l[6] + l[7])))
-                + (((l[8] + l[9]) + (l[10] + l[11])) + ((l[12] + l[13]) + (l[14] + l[15])));
     }
 
     /**

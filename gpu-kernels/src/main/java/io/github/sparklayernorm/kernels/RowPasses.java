@@ -1,47 +1,44 @@
 package io.github.sparklayernorm.kernels;
 
 /**
- * The passes over one row that the Java engine is made of, written once against a fixed lane
- * structure so that a SIMD implementation and a scalar one give bit-identical results.
+ * The passes over one row that the Java engine is made of, written once against a fixed summation
+ * order so that a SIMD implementation and a scalar one give bit-identical results.
  *
- * <p><b>The lane structure.</b> A sum over {@code n} values is kept in {@link #LANES} partial sums:
- * value {@code j} (counted from the start of the range) goes to lane {@code j % LANES}, and each lane
- * adds its values in increasing {@code j}. Floating-point addition is not associative, so this order
- * <em>is</em> the definition of the result: {@link VectorRowPasses} holds the lanes in SIMD registers,
- * {@link ScalarRowPasses} in plain variables, and both add the same values in the same order.
- * Reducing the lanes to one number is left to the caller ({@link CpuLayerNorm}), in one fixed order.
- * Element-wise passes have no order to keep; both implementations evaluate the same expression with
- * separate multiplies and adds (no fused multiply-add), so they round the same way.
+ * <p><b>The order.</b> A sum over {@code n} values is kept in {@link #LANES} partial sums: value
+ * {@code j} (counted from the start of the range) of the first {@code 16 * floor(n / 16)} goes to
+ * lane {@code j % 16}, and each lane adds its values in increasing {@code j}. The lanes are then
+ * added as {@code t_k = (l_k + l_{4+k}) + (l_{8+k} + l_{12+k})} for {@code k = 0..3}, giving
+ * {@code (t_0 + t_1) + (t_2 + t_3)}, to which the remaining values (fewer than 16) are added one by
+ * one.
+ * Floating-point addition is not associative, so this order <em>is</em> the definition of the
+ * result: {@link VectorRowPasses} holds the lanes in four SIMD registers of 4 (the first reduction
+ * step is then three register additions), {@link ScalarRowPasses} in plain variables, and both add
+ * the same values in the same order. Element-wise passes have no order to keep; both
+ * implementations evaluate the same expression with separate multiplies and adds (no fused
+ * multiply-add), so they round the same way.
  */
 interface RowPasses {
 
-    /**
-     * Partial sums per call: 16 doubles are two 512-bit or four 256-bit registers, enough to hide
-     * the adder's latency.
-     */
+    /** Partial sums per pass: four 256-bit registers, enough to hide the adder's latency. */
     int LANES = 16;
-
-    /** The length of a {@code lanes} array: the lanes, then room for scratch values of the passes. */
-    int LANES_WITH_SCRATCH = LANES + 8;
 
     /** A short description for logs and benchmarks, such as {@code "vector-api 256-bit"}. */
     String description();
 
     /**
-     * Puts the lane sums of {@code x[o, o + n)} into {@code lanes[0, LANES)} and returns the row's
-     * largest magnitude (NaN if a value is NaN; order does not matter for a maximum). {@code lanes}
-     * has {@link #LANES_WITH_SCRATCH} values.
+     * Puts the sum of {@code x[o, o + n)} into {@code sums[0]} and returns the row's largest
+     * magnitude (NaN if a value is NaN; order does not matter for a maximum).
      */
-    double sumAndMaxAbs(double[] x, int o, int n, double[] lanes);
+    double sumAndMaxAbs(double[] x, int o, int n, double[] sums);
 
     /**
-     * Lane sums of {@code v = x[i] - m0} into {@code lanes} and of {@code v * v} into
-     * {@code squareLanes}, over {@code x[o, o + n)}: both moments about {@code m0} in one pass.
+     * Both moments about {@code m0} in one pass over {@code x[o, o + n)}: the sum of
+     * {@code v = x[i] - m0} into {@code sums[0]}, of {@code v * v} into {@code sums[1]}.
      */
-    void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] lanes, double[] squareLanes);
+    void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums);
 
-    /** Lane sums of {@code v * v} with {@code v = (x[i] - m0) - c}, over {@code x[o, o + n)}. */
-    void sumSquaredDeviations(double[] x, int o, int n, double m0, double c, double[] lanes);
+    /** The sum of {@code v * v} with {@code v = (x[i] - m0) - c}, over {@code x[o, o + n)}. */
+    double sumSquaredDeviations(double[] x, int o, int n, double m0, double c);
 
     /**
      * {@code y[yo + i] = g[i] * (((x[xo + i] - m0) - c) * invStd) + b[i]}; a null {@code scale}
@@ -54,10 +51,10 @@ interface RowPasses {
     // to a double row: their bytes cross the memory bus once each way, as in a copy.
 
     /**
-     * Lane sums of {@code v = x[i] - k} into {@code lanes} and of {@code v * v} into
-     * {@code squareLanes}, over the float values {@code x[o, o + n)} taken as doubles.
+     * As {@link #sumDeviationsAndSquares}, about {@code k}, over the float values
+     * {@code x[o, o + n)} taken as doubles.
      */
-    void floatMoments(float[] x, int o, int n, double k, double[] lanes, double[] squareLanes);
+    void floatMoments(float[] x, int o, int n, double k, double[] sums);
 
     /** As {@link #affine}, from float values and rounding each result once to float. */
     void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,

@@ -18,7 +18,7 @@ final class ScalarRowPasses implements RowPasses {
     }
 
     @Override
-    public double sumAndMaxAbs(double[] x, int o, int n, double[] lanes) {
+    public double sumAndMaxAbs(double[] x, int o, int n, double[] sums) {
         double[] acc = new double[LANES];
         double max = 0.0;
         boolean nan = false;
@@ -32,19 +32,20 @@ final class ScalarRowPasses implements RowPasses {
                 max = a > max ? a : max;
             }
         }
+        double sum = reduce(acc);
         for (; i < n; i++) {
             double v = x[o + i];
-            acc[i % LANES] += v;
+            sum += v;
             double a = Math.abs(v);
             nan |= a != a;
             max = a > max ? a : max;
         }
-        System.arraycopy(acc, 0, lanes, 0, LANES);
+        sums[0] = sum;
         return nan ? Double.NaN : max;
     }
 
     @Override
-    public void floatMoments(float[] x, int o, int n, double k, double[] lanes, double[] squareLanes) {
+    public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
         double[] acc = new double[LANES];
         double[] sq = new double[LANES];
         int i = 0;
@@ -55,17 +56,19 @@ final class ScalarRowPasses implements RowPasses {
                 sq[l] += v * v;
             }
         }
+        double sum = reduce(acc);
+        double squares = reduce(sq);
         for (; i < n; i++) {
             double v = x[o + i] - k;
-            acc[i % LANES] += v;
-            sq[i % LANES] += v * v;
+            sum += v;
+            squares += v * v;
         }
-        System.arraycopy(acc, 0, lanes, 0, LANES);
-        System.arraycopy(sq, 0, squareLanes, 0, LANES);
+        sums[0] = sum;
+        sums[1] = squares;
     }
 
     @Override
-    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] lanes, double[] squareLanes) {
+    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums) {
         double[] acc = new double[LANES];
         double[] sq = new double[LANES];
         int i = 0;
@@ -76,17 +79,19 @@ final class ScalarRowPasses implements RowPasses {
                 sq[l] += v * v;
             }
         }
+        double sum = reduce(acc);
+        double squares = reduce(sq);
         for (; i < n; i++) {
             double v = x[o + i] - m0;
-            acc[i % LANES] += v;
-            sq[i % LANES] += v * v;
+            sum += v;
+            squares += v * v;
         }
-        System.arraycopy(acc, 0, lanes, 0, LANES);
-        System.arraycopy(sq, 0, squareLanes, 0, LANES);
+        sums[0] = sum;
+        sums[1] = squares;
     }
 
     @Override
-    public void sumSquaredDeviations(double[] x, int o, int n, double m0, double c, double[] lanes) {
+    public double sumSquaredDeviations(double[] x, int o, int n, double m0, double c) {
         double[] acc = new double[LANES];
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
@@ -95,11 +100,21 @@ final class ScalarRowPasses implements RowPasses {
                 acc[l] += v * v;
             }
         }
+        double squares = reduce(acc);
         for (; i < n; i++) {
             double v = (x[o + i] - m0) - c;
-            acc[i % LANES] += v * v;
+            squares += v * v;
         }
-        System.arraycopy(acc, 0, lanes, 0, LANES);
+        return squares;
+    }
+
+    /** The lanes added in the order {@link RowPasses} defines (before the tail). */
+    private static double reduce(double[] l) {
+        double t0 = (l[0] + l[4]) + (l[8] + l[12]);
+        double t1 = (l[1] + l[5]) + (l[9] + l[13]);
+        double t2 = (l[2] + l[6]) + (l[10] + l[14]);
+        double t3 = (l[3] + l[7]) + (l[11] + l[15]);
+        return (t0 + t1) + (t2 + t3);
     }
 
     @Override

@@ -39,7 +39,7 @@ final class VectorRowPasses implements RowPasses {
     }
 
     @Override
-    public double sumAndMaxAbs(double[] x, int o, int n, double[] lanes) {
+    public double sumAndMaxAbs(double[] x, int o, int n, double[] sums) {
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0, max = a0, min = a0;
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
@@ -55,26 +55,19 @@ final class VectorRowPasses implements RowPasses {
             max = max.max(v0.max(v1)).max(v2.max(v3));
             min = min.min(v0.min(v1)).min(v2.min(v3));
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, W);
-        a2.intoArray(lanes, 2 * W);
-        a3.intoArray(lanes, 3 * W);
-        // Reduced by hand: the JIT of JDK 17 compiles reduceLanes poorly, a store and 8 loads well.
-        max.intoArray(lanes, LANES);
-        min.intoArray(lanes, LANES + W);
-        double m = 0.0;
-        for (int l = 0; l < W; l++) {
-            m = Math.max(m, Math.max(lanes[LANES + l], -lanes[LANES + W + l]));
-        }
+        double sum = reduce(a0, a1, a2, a3);
+        DoubleVector high = max.max(min.neg());
+        double m = Math.max(Math.max(high.lane(0), high.lane(1)), Math.max(high.lane(2), high.lane(3)));
         for (; i < n; i++) {
-            lanes[i % LANES] += x[o + i];
+            sum += x[o + i];
             m = Math.max(m, Math.abs(x[o + i]));
         }
+        sums[0] = sum;
         return m;
     }
 
     @Override
-    public void floatMoments(float[] x, int o, int n, double k, double[] lanes, double[] squareLanes) {
+    public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
         DoubleVector kv = DoubleVector.broadcast(D, k);
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
@@ -93,23 +86,19 @@ final class VectorRowPasses implements RowPasses {
             q2 = q2.add(v2.mul(v2));
             q3 = q3.add(v3.mul(v3));
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, W);
-        a2.intoArray(lanes, 2 * W);
-        a3.intoArray(lanes, 3 * W);
-        q0.intoArray(squareLanes, 0);
-        q1.intoArray(squareLanes, W);
-        q2.intoArray(squareLanes, 2 * W);
-        q3.intoArray(squareLanes, 3 * W);
+        double sum = reduce(a0, a1, a2, a3);
+        double squares = reduce(q0, q1, q2, q3);
         for (; i < n; i++) {
             double v = x[o + i] - k;
-            lanes[i % LANES] += v;
-            squareLanes[i % LANES] += v * v;
+            sum += v;
+            squares += v * v;
         }
+        sums[0] = sum;
+        sums[1] = squares;
     }
 
     @Override
-    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] lanes, double[] squareLanes) {
+    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums) {
         DoubleVector mv = DoubleVector.broadcast(D, m0);
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
@@ -128,23 +117,19 @@ final class VectorRowPasses implements RowPasses {
             q2 = q2.add(v2.mul(v2));
             q3 = q3.add(v3.mul(v3));
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, W);
-        a2.intoArray(lanes, 2 * W);
-        a3.intoArray(lanes, 3 * W);
-        q0.intoArray(squareLanes, 0);
-        q1.intoArray(squareLanes, W);
-        q2.intoArray(squareLanes, 2 * W);
-        q3.intoArray(squareLanes, 3 * W);
+        double sum = reduce(a0, a1, a2, a3);
+        double squares = reduce(q0, q1, q2, q3);
         for (; i < n; i++) {
             double v = x[o + i] - m0;
-            lanes[i % LANES] += v;
-            squareLanes[i % LANES] += v * v;
+            sum += v;
+            squares += v * v;
         }
+        sums[0] = sum;
+        sums[1] = squares;
     }
 
     @Override
-    public void sumSquaredDeviations(double[] x, int o, int n, double m0, double c, double[] lanes) {
+    public double sumSquaredDeviations(double[] x, int o, int n, double m0, double c) {
         DoubleVector mv = DoubleVector.broadcast(D, m0);
         DoubleVector cv = DoubleVector.broadcast(D, c);
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
@@ -159,14 +144,12 @@ final class VectorRowPasses implements RowPasses {
             a2 = a2.add(v2.mul(v2));
             a3 = a3.add(v3.mul(v3));
         }
-        a0.intoArray(lanes, 0);
-        a1.intoArray(lanes, W);
-        a2.intoArray(lanes, 2 * W);
-        a3.intoArray(lanes, 3 * W);
+        double squares = reduce(a0, a1, a2, a3);
         for (; i < n; i++) {
             double v = (x[o + i] - m0) - c;
-            lanes[i % LANES] += v * v;
+            squares += v * v;
         }
+        return squares;
     }
 
     @Override
@@ -237,4 +220,14 @@ final class VectorRowPasses implements RowPasses {
         for (int i = bound; i < n; i++) {
             y[yo + i] = (float) ScalarRowPasses.value(x[xo + i], i, m0, c, invStd, scale, shift);
         }
-    }}
+    }
+    /**
+     * The lanes added in the order {@link RowPasses} defines: three register additions, then the
+     * four lanes of the result. (Storing registers to memory and reading lanes back stalls on
+     * store-to-load forwarding; {@code reduceLanes} has no defined order.)
+     */
+    private static double reduce(DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
+        DoubleVector t = a0.add(a1).add(a2.add(a3));
+        return (t.lane(0) + t.lane(1)) + (t.lane(2) + t.lane(3));
+    }
+}
