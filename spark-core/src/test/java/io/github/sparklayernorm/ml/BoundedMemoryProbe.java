@@ -1,0 +1,58 @@
+package io.github.sparklayernorm.ml;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import org.apache.spark.ml.linalg.SQLDataTypes;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.functions;
+
+/**
+ * Run in a child JVM with a small heap: rows x d vectors, generated on the fly (never cached),
+ * go through LayerNormalizer to the noop sink. Prints the rows read, the time and the heap's peak.
+ * Arguments: rows, d, partitions.
+ */
+public final class BoundedMemoryProbe {
+
+    public static void main(String[] args) {
+        long rows = Long.parseLong(args[0]);
+        int d = Integer.parseInt(args[1]);
+        int partitions = Integer.parseInt(args[2]);
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("bounded memory")
+                .config("spark.ui.enabled", "false").getOrCreate();
+        try {
+            UDF1<Long, Vector> vector = id -> {
+                double[] v = new double[d];
+                long state = id * 0x9E3779B97F4A7C15L + 1;
+                for (int i = 0; i < d; i++) {
+                    state = state * 6364136223846793005L + 1442695040888963407L;
+                    v[i] = 10 + ((state >>> 11) * 0x1.0p-53 - 0.5) * 3.5;
+                }
+                return Vectors.dense(v);
+            };
+            spark.udf().register("vectorOf", vector, SQLDataTypes.VectorType());
+            LayerNormalizer normalizer = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java");
+            long start = System.nanoTime();
+            normalizer.transform(spark.range(0, rows, 1, partitions)
+                            .select(functions.callUDF("vectorOf", functions.col("id")).as("x")))
+                    .write().format("noop").mode("overwrite").save();
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long peak = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                if (pool.getType() == MemoryType.HEAP) {
+                    peak += pool.getPeakUsage().getUsed();
+                }
+            }
+            System.out.printf("rows read %d, %.1f s, heap peak %d MB of %d MB%n", normalizer.rowsRead(), seconds,
+                    peak >> 20, Runtime.getRuntime().maxMemory() >> 20);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private BoundedMemoryProbe() {
+    }
+}
