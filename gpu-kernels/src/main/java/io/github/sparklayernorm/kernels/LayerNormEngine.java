@@ -37,6 +37,15 @@ public interface LayerNormEngine extends AutoCloseable {
         normalize(in, out, layout, spec, null);
     }
 
+    /**
+     * How many values a batch should hold at most for this engine to run at its best; callers cut
+     * batches no larger (a row longer than this still makes a batch of one). Unbounded by default:
+     * devices gain from large batches.
+     */
+    default int preferredBatchValues() {
+        return Integer.MAX_VALUE;
+    }
+
     @Override
     default void close() {
     }

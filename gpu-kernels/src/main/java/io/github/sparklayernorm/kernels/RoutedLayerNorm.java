@@ -31,6 +31,11 @@ final class RoutedLayerNorm implements LayerNormEngine {
         return openCl != null ? openCl.name() : java.name();
     }
 
+    @Override
+    public int preferredBatchValues() {
+        return openCl != null ? openCl.preferredBatchValues() : java.preferredBatchValues();
+    }
+
     /** The device rows go to now: the OpenCL device's description, or "cpu" for the Java engine. */
     String device() {
         return openCl != null ? openCl.device() : "cpu";

@@ -98,7 +98,8 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
                         + " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
                 ParamValidators.inArray(Backend.NAMES));
         batchSize = new IntParam(this, "batchSize",
-                "rows handed to the engine (and to the device) at a time; memory is bounded by the batch",
+                "most rows handed to the engine (and to the device) at a time; memory is bounded by the batch."
+                        + " The Java engine also caps a batch at 32,768 values, which keeps it in the CPU's cache",
                 ParamValidators.gtEq(1));
         setDefault(outputCol, uid + "__output");
         setDefault(backend, "auto");
@@ -234,7 +235,11 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return self();
     }
 
-    /** Rows per batch handed to the engine; default {@value #DEFAULT_BATCH_SIZE}. */
+    /**
+     * Most rows per batch handed to the engine; default {@value #DEFAULT_BATCH_SIZE}, which suits
+     * OpenCL devices. The Java engine also stops a batch at 32,768 values (128 rows of 256), so that
+     * it stays in a core's cache.
+     */
     public T setBatchSize(int value) {
         set(batchSize, (Object) value);
         return self();

@@ -224,8 +224,10 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
         }
 
         private boolean anyColumnFull() {
+            // Asked each time: under 'auto' an executor may switch from OpenCL to Java mid-partition.
+            int limit = Math.min(BATCH_VALUES, engine.preferredBatchValues());
             for (ColumnBatch column : columns) {
-                if (column.valueCount() >= BATCH_VALUES) {
+                if (column.valueCount() >= limit) {
                     return true;
                 }
             }
