@@ -21,12 +21,13 @@ import java.util.Arrays;
  * </ol>
  * A constant row has every deviation exactly 0, so its output is exactly the shift.
  *
- * <p><b>Speed.</b> Ordinary rows (every value finite, the largest within {@code 2^±450}) take the
- * fast path: four passes of {@link RowPasses} over a row that stays in the L1 cache after the first,
- * on SIMD registers where the Vector API is present. Float rows are widened during the first pass
- * and narrowed during the last, so memory sees each float read once and written once. Rows that
- * need scaling, or hold NaN or an infinity, take the scalar path below. Which passes run does not
- * change a bit of the result (see {@link RowPasses}).
+ * <p><b>Speed.</b> Ordinary double rows (every value finite, the largest within {@code 2^±450})
+ * take the fast path: three passes of {@link RowPasses} (sum and largest magnitude; both moments
+ * about the first mean; the output) over a row that stays in the L1 cache after the first, on SIMD
+ * registers where the Vector API is present. Float rows take two passes over their floats, widened
+ * in registers (see {@code floatFastPath}), so memory sees each float read once and written once.
+ * Rows that need scaling, or hold NaN or an infinity, take the scalar path below. Which
+ * implementation of the passes runs does not change a bit of the result (see {@link RowPasses}).
  */
 public final class CpuLayerNorm implements LayerNormEngine {
 
@@ -211,7 +212,7 @@ public final class CpuLayerNorm implements LayerNormEngine {
     /** {@code 1 / sqrt(variance + epsilon)}, recorded with the mean when statistics are asked for. */
     private static double inverseStdDev(double variance, double mean, LayerNormSpec spec, RowStatistics stats, int row) {
         double q = variance + spec.epsilon();
-        // q == 0 only when epsilon is 0 and the row constant: every deviation is 0 and stays 0.
+        // epsilon > 0 and the variance >= 0 here, so q > 0; the test keeps the scalar path's form.
         double invStd = q > 0 ? 1.0 / Math.sqrt(q) : 0.0;
         if (stats != null) {
             stats.set(row, mean, q > 0 ? invStd : 1.0 / Math.sqrt(spec.epsilon()));

@@ -1,9 +1,9 @@
 package io.github.sparklayernorm.kernels;
 
 /**
- * {@link RowPasses} in plain Java: the lanes are a small local array that the JIT keeps in
- * registers once the fixed inner loop is unrolled. Used where the Vector API is absent, and as the
- * reference the SIMD passes are tested against bit for bit.
+ * {@link RowPasses} in plain Java: the lanes are a small local array, filled in the order the
+ * contract defines. Used where the Vector API is absent, and as the reference the SIMD passes are
+ * tested against bit for bit.
  */
 final class ScalarRowPasses implements RowPasses {
 

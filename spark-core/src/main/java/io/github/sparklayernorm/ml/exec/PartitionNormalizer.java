@@ -28,8 +28,9 @@ import org.apache.spark.util.TaskCompletionListener;
  * Spark projects (copies) into its own row as it reads them. Nothing is converted to or from
  * {@code Row}, {@code Vector} or boxed numbers.
  *
- * <p>Invalid cells are found while the batch is gathered and handled by {@link HandleInvalid};
- * nothing else is ever dropped or changed.
+ * <p>Invalid cells are handled by {@link HandleInvalid}: nulls, empty cells and wrong lengths are
+ * found while the batch is gathered, NaN and infinities after it is normalized (from the engine's
+ * NaN output); nothing else is ever dropped or changed.
  */
 public final class PartitionNormalizer implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
     private static final long serialVersionUID = 1L;

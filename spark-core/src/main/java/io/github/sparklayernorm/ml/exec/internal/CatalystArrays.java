@@ -23,14 +23,8 @@ public final class CatalystArrays {
     public static int copyDoubles(ArrayData array, double[] dst, int at) {
         int n = array.numElements();
         if (array instanceof UnsafeArrayData) {
-            UnsafeArrayData unsafe = (UnsafeArrayData) array;
-            int firstNull = firstNull(unsafe, n);
-            if (firstNull >= 0) {
-                return firstNull;
-            }
-            Platform.copyMemory(unsafe.getBaseObject(), unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n),
-                    dst, Platform.DOUBLE_ARRAY_OFFSET + (long) at * Double.BYTES, (long) n * Double.BYTES);
-            return -1;
+            return copyBlock((UnsafeArrayData) array, n, dst, Platform.DOUBLE_ARRAY_OFFSET + (long) at * Double.BYTES,
+                    Double.BYTES);
         }
         for (int i = 0; i < n; i++) {
             if (array.isNullAt(i)) {
@@ -45,14 +39,8 @@ public final class CatalystArrays {
     public static int copyFloats(ArrayData array, float[] dst, int at) {
         int n = array.numElements();
         if (array instanceof UnsafeArrayData) {
-            UnsafeArrayData unsafe = (UnsafeArrayData) array;
-            int firstNull = firstNull(unsafe, n);
-            if (firstNull >= 0) {
-                return firstNull;
-            }
-            Platform.copyMemory(unsafe.getBaseObject(), unsafe.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n),
-                    dst, Platform.FLOAT_ARRAY_OFFSET + (long) at * Float.BYTES, (long) n * Float.BYTES);
-            return -1;
+            return copyBlock((UnsafeArrayData) array, n, dst, Platform.FLOAT_ARRAY_OFFSET + (long) at * Float.BYTES,
+                    Float.BYTES);
         }
         for (int i = 0; i < n; i++) {
             if (array.isNullAt(i)) {
@@ -61,6 +49,16 @@ public final class CatalystArrays {
             dst[at + i] = array.getFloat(i);
         }
         return -1;
+    }
+
+    /** An UnsafeArrayData's values in one block, unless one is null: then that one's index. */
+    private static int copyBlock(UnsafeArrayData array, int n, Object dst, long dstOffset, int elementSize) {
+        int firstNull = firstNull(array, n);
+        if (firstNull < 0) {
+            Platform.copyMemory(array.getBaseObject(), array.getBaseOffset() + UnsafeArrayData.calculateHeaderPortionInBytes(n),
+                    dst, dstOffset, (long) n * elementSize);
+        }
+        return firstNull;
     }
 
     /** The first set bit of the null bitmap, read a word at a time. */
