@@ -9,8 +9,11 @@ public interface BackendListener {
     /** {@code rows} rows were normalized by {@code backend} ("java" or "opencl") on {@code device}. */
     void rowsNormalized(String backend, String device, long rows);
 
-    /** An OpenCL device was opened for normalization. */
-    default void deviceOpened(String device) {
+    /**
+     * A task's engine was chosen: {@code backend} ("java" or "opencl") on {@code device}, and
+     * {@code why} in words ("backend 'auto' and OpenCL lists no GPU: ...").
+     */
+    default void chose(String backend, String device, String why) {
     }
 
     /** The OpenCL path failed and the Java engine takes over; {@code reason} says why. */

@@ -43,18 +43,31 @@ public final class BackendSelector {
     public static LayerNormEngine open(Backend backend, String assignedGpu, BackendListener listener) {
         switch (backend) {
             case JAVA:
+                listener.chose("java", "cpu", "backend 'java'");
                 return new RoutedLayerNorm(null, false, listener);
             case OPENCL:
-                return new RoutedLayerNorm(borrow(requiredDevice(assignedGpu), listener), true, listener);
+                return new RoutedLayerNorm(borrow(requiredDevice(assignedGpu), listener,
+                        "backend 'opencl'" + assignedWords(assignedGpu)), true, listener);
             default:
                 try {
                     OpenCLDevice device = assignedGpu != null ? OpenClDevices.gpuForAddress(assignedGpu) : autoDevice();
-                    return new RoutedLayerNorm(device == null ? null : borrow(device, listener), false, listener);
+                    if (device == null) {
+                        listener.chose("java", "cpu", "backend 'auto' and no OpenCL "
+                                + (Boolean.getBoolean(AUTO_USES_CPU_DEVICES) ? "device" : "GPU") + ": found "
+                                + OpenClDevices.inventory());
+                        return new RoutedLayerNorm(null, false, listener);
+                    }
+                    return new RoutedLayerNorm(borrow(device, listener, "backend 'auto'" + assignedWords(assignedGpu)),
+                            false, listener);
                 } catch (OpenClFailure e) {
                     listener.fellBack(e);
                     return new RoutedLayerNorm(null, false, listener);
                 }
         }
+    }
+
+    private static String assignedWords(String assignedGpu) {
+        return assignedGpu == null ? "" : " on the GPU Spark assigned (address " + assignedGpu + ")";
     }
 
     private static OpenCLDevice autoDevice() {
@@ -76,10 +89,10 @@ public final class BackendSelector {
         return all.get(0);
     }
 
-    private static OpenClLayerNorm borrow(OpenCLDevice device, BackendListener listener) {
+    private static OpenClLayerNorm borrow(OpenCLDevice device, BackendListener listener, String why) {
         SignalChaining.requirePreloaded();
         OpenClLayerNorm engine = OpenClEnginePool.borrow(device);
-        listener.deviceOpened(engine.device());
+        listener.chose("opencl", engine.device(), why);
         return engine;
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
+import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,6 +25,7 @@ class BackendSelectorTest {
         final Map<String, Long> rows = new TreeMap<>();
         final List<OpenClFailure> fallbacks = new ArrayList<>();
         final List<String> opened = new ArrayList<>();
+        final List<String> reasons = new ArrayList<>();
 
         @Override
         public void rowsNormalized(String backend, String device, long count) {
@@ -31,8 +33,11 @@ class BackendSelectorTest {
         }
 
         @Override
-        public void deviceOpened(String device) {
-            opened.add(device);
+        public void chose(String backend, String device, String why) {
+            if ("opencl".equals(backend)) {
+                opened.add(device);
+            }
+            reasons.add(backend + ": " + why);
         }
 
         @Override
@@ -78,6 +83,7 @@ class BackendSelectorTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void openclBackendRunsOnAnOpenClDeviceWithinTheDoubleTolerance() {
         OpenClTestSupport.requireDevice();
         Recorder recorder = new Recorder();
@@ -102,6 +108,11 @@ class BackendSelectorTest {
         String expected = OpenClDevices.gpus().isEmpty() ? "java" : "opencl";
         assertEquals(Map.of(expected, 30L), recorder.rows);
         assertTrue(recorder.fallbacks.isEmpty());
+        assertEquals(1, recorder.reasons.size(), recorder.reasons.toString());
+        if (expected.equals("java")) {
+            assertTrue(recorder.reasons.get(0).startsWith("java: backend 'auto' and no OpenCL GPU: found "),
+                    recorder.reasons.toString());
+        }
     }
 
     @Test
@@ -125,6 +136,7 @@ class BackendSelectorTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void compileFailureUnderAutoFallsBackToJava() {
         OpenClTestSupport.requireDevice();
         System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
@@ -139,6 +151,7 @@ class BackendSelectorTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void compileFailureUnderOpenclIsAnError() {
         OpenClTestSupport.requireDevice();
         System.setProperty(FAULT, "compile");
@@ -147,6 +160,7 @@ class BackendSelectorTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void executionFailureUnderAutoRecomputesTheBatchWithJava() {
         OpenClTestSupport.requireDevice();
         System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
@@ -168,6 +182,7 @@ class BackendSelectorTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void executionFailureUnderOpenclIsAnError() {
         OpenClTestSupport.requireDevice();
         try (LayerNormEngine engine = BackendSelector.open(Backend.OPENCL, null, new Recorder())) {

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.sparklayernorm.kernels.BackendSelector;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
+import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,6 +102,7 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void openclBackendGivesTheJavaResultsWithinTheDoubleTolerance() {
         OpenClTestSupport.requireDevice();
         List<Row> java = outputs(normalizer("java"));
@@ -124,6 +126,7 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void compileFailureUnderAutoGivesTheJavaOutput() {
         OpenClTestSupport.requireDevice();
         List<Row> java = outputs(normalizer("java"));
@@ -135,6 +138,7 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void executionFailureUnderAutoGivesTheJavaOutput() {
         OpenClTestSupport.requireDevice();
         List<Row> java = outputs(normalizer("java"));
@@ -146,6 +150,7 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void openclFailureUnderTheOpenclBackendFailsTheJob() {
         OpenClTestSupport.requireDevice();
         System.setProperty(FAULT, "execute");
@@ -158,6 +163,7 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void rmsGroupsAndStatisticsOnOpenclMatchJava() {
         OpenClTestSupport.requireDevice();
         List<Row> results = new ArrayList<>();

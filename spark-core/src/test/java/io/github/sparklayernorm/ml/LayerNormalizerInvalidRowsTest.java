@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vectors;
@@ -174,6 +175,7 @@ class LayerNormalizerInvalidRowsTest {
     }
 
     @Test
+    @RequiresOpenClDevice
     void theOpenClBackendFindsNonFiniteValuesToo() {
         io.github.sparklayernorm.kernels.opencl.OpenClTestSupport.requireDevice();
         Dataset<Row> df = frame(field("x", FLOATS), new float[] {1, 2, 3}, new float[] {1, Float.POSITIVE_INFINITY, 3},

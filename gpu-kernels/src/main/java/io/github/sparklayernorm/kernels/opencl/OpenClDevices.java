@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import com.aparapi.Config;
 import com.aparapi.device.Device;
 import com.aparapi.device.OpenCLDevice;
 import com.aparapi.internal.opencl.OpenCLLoader;
@@ -9,6 +10,9 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * What OpenCL devices this JVM sees, in a fixed order: GPUs first, then accelerators, then CPUs,
@@ -20,12 +24,37 @@ public final class OpenClDevices {
     private OpenClDevices() {
     }
 
-    /** Whether the OpenCL library and Aparapi's native library load. */
+    /**
+     * Whether the OpenCL library and Aparapi's native library load.
+     *
+     * <p>Aparapi logs a SEVERE line when they do not, which on an executor without OpenCL (the
+     * common case under {@code auto}) is no error at all: its logger is silenced while it tries, and
+     * the caller reports the outcome in its own words ({@link #inventory()}).
+     */
     public static synchronized boolean libraryAvailable() {
+        if (library == null) {
+            library = quietly(() -> {
+                try {
+                    return OpenCLLoader.isOpenCLAvailable();
+                } catch (Throwable e) {
+                    return false;
+                }
+            });
+        }
+        return library;
+    }
+
+    private static Boolean library;
+
+    private static <T> T quietly(Supplier<T> call) {
+        // Config's own static set-up sets its logger's level: let it run first, then override.
+        Logger aparapi = Logger.getLogger(Config.getLoggerName());
+        Level level = aparapi.getLevel();
+        aparapi.setLevel(Level.OFF);
         try {
-            return OpenCLLoader.isOpenCLAvailable();
-        } catch (Throwable e) {
-            return false;
+            return call.get();
+        } finally {
+            aparapi.setLevel(level);
         }
     }
 

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * The whole engine contract, on a real OpenCL device (PoCL's CPU device where there is no GPU),
  * and equivalence with the Java engine on random batches.
  */
+@RequiresOpenClDevice
 class OpenClLayerNormTest extends LayerNormEngineContract {
 
     @Override

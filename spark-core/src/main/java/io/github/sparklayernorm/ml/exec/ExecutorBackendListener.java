@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns engine events into Spark metrics and executor logs: rows go to the accumulator; the
- * device an executor normalizes on is logged once per executor, and so is each distinct reason
- * for falling back to the Java engine (a warning, never silence).
+ * backend an executor normalizes on, and why, is logged once per executor (INFO), and so is each
+ * distinct reason for falling back to the Java engine (a warning, never silence).
  */
 final class ExecutorBackendListener implements BackendListener {
 
@@ -42,9 +42,10 @@ final class ExecutorBackendListener implements BackendListener {
     }
 
     @Override
-    public void deviceOpened(String device) {
-        if (LOGGED.add("device " + device)) {
-            LOG.info("spark-layernorm: this executor normalizes rows on OpenCL device {}", device);
+    public void chose(String backend, String device, String why) {
+        if (LOGGED.add("chose " + backend + " " + device + " " + why)) {
+            LOG.info("spark-layernorm: this executor normalizes rows on {} ({})",
+                    "java".equals(backend) ? "the Java engine" : "OpenCL device " + device, why);
         }
     }
 
