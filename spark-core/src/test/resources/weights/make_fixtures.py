@@ -48,3 +48,28 @@ with open("single.safetensors", "wb") as f:
     f.write(struct.pack("<Q", len(single_bytes)))
     f.write(single_bytes)
     f.write(np.array(VALUES, dtype="<f4").tobytes())
+
+# A sharded checkpoint as Hugging Face writes it: shards beside an index whose weight_map says which
+# shard holds each tensor.
+shards = {
+    "model-00001-of-00002.safetensors": {"encoder.ln.weight": np.array(VALUES, dtype="<f4")},
+    "model-00002-of-00002.safetensors": {"encoder.ln.bias": np.array(VALUES[::-1], dtype="<f8")},
+}
+weight_map = {}
+for shard, shard_tensors in shards.items():
+    shard_header = {}
+    shard_data = b""
+    for name, array in shard_tensors.items():
+        dtype = {"<f4": "F32", "<f8": "F64"}[array.dtype.str]
+        raw = array.tobytes()
+        shard_header[name] = {"dtype": dtype, "shape": list(array.shape),
+                              "data_offsets": [len(shard_data), len(shard_data) + len(raw)]}
+        shard_data += raw
+        weight_map[name] = shard
+    shard_bytes = json.dumps(shard_header).encode("utf-8")
+    with open("sharded/" + shard, "wb") as f:
+        f.write(struct.pack("<Q", len(shard_bytes)))
+        f.write(shard_bytes)
+        f.write(shard_data)
+with open("sharded/model.safetensors.index.json", "w") as f:
+    json.dump({"metadata": {"total_size": 96}, "weight_map": weight_map}, f, indent=2)
