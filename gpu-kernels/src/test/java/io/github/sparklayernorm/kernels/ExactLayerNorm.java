@@ -14,14 +14,14 @@ import java.math.MathContext;
  * {@code S = sum(m)} and {@code D_i = d * m_i - S} (exact),
  * {@code z_i = D_i / sqrt(sum(D^2) / d + d^2 * eps / 2^(2 e0))}.
  */
-final class ExactLayerNorm {
+public final class ExactLayerNorm {
 
     private static final MathContext MC = new MathContext(60);
 
     /** One row's exact result: the standardized values z and the final output, both rounded once. */
-    static final class Result {
-        final double[] z;
-        final double[] y;
+    public static final class Result {
+        public final double[] z;
+        public final double[] y;
 
         Result(double[] z, double[] y) {
             this.z = z;
@@ -29,7 +29,7 @@ final class ExactLayerNorm {
         }
     }
 
-    static Result of(double[] x, double epsilon, double[] scale, double[] shift) {
+    public static Result of(double[] x, double epsilon, double[] scale, double[] shift) {
         int d = x.length;
         int e0 = Integer.MAX_VALUE;
         for (double v : x) {
@@ -72,12 +72,12 @@ final class ExactLayerNorm {
         return new Result(z, y);
     }
 
-    static Result of(double[] x, double epsilon) {
+    public static Result of(double[] x, double epsilon) {
         return of(x, epsilon, null, null);
     }
 
     /** RMS normalization: z_i = m_i / sqrt(sum(m^2) / d + eps / 2^(2 e0)), y = scale * z. */
-    static Result rms(double[] x, double epsilon, double[] scale) {
+    public static Result rms(double[] x, double epsilon, double[] scale) {
         int d = x.length;
         int e0 = smallestExponent(x);
         BigInteger[] m = new BigInteger[d];
@@ -99,7 +99,7 @@ final class ExactLayerNorm {
     }
 
     /** The row's exact mean and 1 / sqrt(var + eps) (centered) or 1 / sqrt(mean(x^2) + eps) (RMS). */
-    static double[] statistics(double[] x, double epsilon, boolean centered) {
+    public static double[] statistics(double[] x, double epsilon, boolean centered) {
         int d = x.length;
         BigDecimal n = BigDecimal.valueOf(d);
         BigDecimal sum = BigDecimal.ZERO;

@@ -14,9 +14,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>Float: the engine computes in double and rounds once, so it must sit within half a float ulp
  * of the exact value, plus the double error above.
  */
-final class Tolerance {
+public final class Tolerance {
 
-    static final double DOUBLE_RELATIVE = 1e-12;
+    public static final double DOUBLE_RELATIVE = 1e-12;
 
     private static double maxAbs(double[] values) {
         double max = 0;
@@ -32,7 +32,7 @@ final class Tolerance {
         return g * maxZ + b;
     }
 
-    static void assertDoubleRowClose(String what, double[] actual, int offset, ExactLayerNorm.Result ref,
+    public static void assertDoubleRowClose(String what, double[] actual, int offset, ExactLayerNorm.Result ref,
                                      double[] scale, double[] shift) {
         double maxZ = maxAbs(ref.z);
         for (int i = 0; i < ref.y.length; i++) {
@@ -45,7 +45,7 @@ final class Tolerance {
         }
     }
 
-    static void assertFloatRowClose(String what, float[] actual, int offset, ExactLayerNorm.Result ref,
+    public static void assertFloatRowClose(String what, float[] actual, int offset, ExactLayerNorm.Result ref,
                                     double[] scale, double[] shift) {
         double maxZ = maxAbs(ref.z);
         for (int i = 0; i < ref.y.length; i++) {

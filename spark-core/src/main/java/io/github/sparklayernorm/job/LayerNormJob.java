@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
@@ -31,7 +32,10 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The batch job: reads a dataset, layer-normalizes its vector or array columns with
@@ -61,7 +65,20 @@ public final class LayerNormJob implements Callable<Integer> {
     /** Layer normalization or RMS normalization. */
     enum Norm { layer, rms }
 
-    @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input dataset.")
+    /** The stage's backends (its {@code backend} param). */
+    enum BackendChoice { auto, java, opencl }
+
+    /** The stage's {@code handleInvalid} values. */
+    enum InvalidRows { error, skip, keep }
+
+    /** The most values --generate-sample writes: the sample is built on the driver. */
+    static final long MAX_SAMPLE_VALUES = 50_000_000L;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--input", required = true, paramLabel = "PATH",
+            description = "Input dataset: a path, or a glob such as 'data/*.parquet'.")
     String input;
 
     @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output dataset.")
@@ -104,13 +121,18 @@ public final class LayerNormJob implements Callable<Integer> {
 
     @Option(names = "--backend", paramLabel = "auto|java|opencl", defaultValue = "auto",
             description = "Engine (default: ${DEFAULT-VALUE}).")
-    String backend;
+    BackendChoice backend;
 
     @Option(names = "--handle-invalid", paramLabel = "error|skip|keep", defaultValue = "error",
             description = "Invalid rows: fail, drop, or keep with a null output (default: ${DEFAULT-VALUE}).")
-    String handleInvalid;
+    InvalidRows handleInvalid;
 
-    @Option(names = "--batch-size", paramLabel = "ROWS", description = "Rows per engine batch.")
+    @Option(names = "--allow-empty-output", description = "Write the output even when every row read was skipped"
+            + " (otherwise such a run fails and leaves any old output alone).")
+    boolean allowEmptyOutput;
+
+    @Option(names = "--batch-size", paramLabel = "ROWS",
+            description = "Rows per engine batch, 1 to " + RowNormalizer.MAX_BATCH_SIZE + ".")
     Integer batchSize;
 
     @Option(names = "--input-format", paramLabel = "FORMAT", defaultValue = "parquet",
@@ -154,8 +176,47 @@ public final class LayerNormJob implements Callable<Integer> {
         return command.execute(args);
     }
 
+    /** Values picocli's types let through but the job cannot use: a usage error (exit 2), like a bad type. */
+    private void validateArguments() {
+        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
+            throw new ParameterException(spec.commandLine(), "--epsilon must be finite and > 0; got " + epsilon);
+        }
+        if (batchSize != null && (batchSize < 1 || batchSize > RowNormalizer.MAX_BATCH_SIZE)) {
+            throw new ParameterException(spec.commandLine(), "--batch-size must be from 1 to "
+                    + RowNormalizer.MAX_BATCH_SIZE + "; got " + batchSize);
+        }
+        if (groupSize != null && groupSize < 1) {
+            throw new ParameterException(spec.commandLine(), "--group-size must be >= 1; got " + groupSize);
+        }
+        if (generateSample != null) {
+            sampleShape();
+        }
+    }
+
+    /** --generate-sample's ROWSxD, checked: both at least 1, and at most MAX_SAMPLE_VALUES values in all. */
+    private long[] sampleShape() {
+        String[] parts = generateSample.toLowerCase(Locale.ROOT).split("x", -1);
+        long rows = -1;
+        long d = -1;
+        if (parts.length == 2) {
+            try {
+                rows = Long.parseLong(parts[0].trim());
+                d = Long.parseLong(parts[1].trim());
+            } catch (NumberFormatException e) {
+                rows = -1;
+            }
+        }
+        if (rows < 1 || d < 1 || rows > MAX_SAMPLE_VALUES / d) {
+            throw new ParameterException(spec.commandLine(), "--generate-sample wants ROWSxD with ROWS and D at least 1"
+                    + " and at most " + MAX_SAMPLE_VALUES + " values in all, such as 10000x16; got '"
+                    + generateSample + "'");
+        }
+        return new long[] {rows, d};
+    }
+
     @Override
     public Integer call() {
+        validateArguments();
         long start = System.nanoTime();
         SparkSession spark = null;
         // Stop Spark at the end only if this job started it (not when run inside an application).
@@ -164,6 +225,11 @@ public final class LayerNormJob implements Callable<Integer> {
             RowNormalizer<?> normalizer = normalizer();
             spark = session();
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+            Path target = new Path(output);
+            String recovered = OutputCommit.recover(target.getFileSystem(hadoop), target);
+            if (recovered != null) {
+                err.println("LayerNormJob: " + recovered);
+            }
             if (generateSample != null) {
                 generateSample(spark, hadoop);
             }
@@ -172,15 +238,19 @@ public final class LayerNormJob implements Callable<Integer> {
 
             Dataset<Row> data = read(spark);
             Dataset<Row> normalized = normalizer.transform(data);
-            write(normalized, hadoop);
+            long written = write(spark, normalized, normalizer, hadoop);
 
-            long read = normalizer.rowsRead();
-            long skipped = normalizer.rowsSkipped();
             double seconds = (System.nanoTime() - start) / 1e9;
             out.println("LayerNormJob summary");
-            out.printf(Locale.ROOT, "  rows read:     %d%n", read);
-            out.printf(Locale.ROOT, "  rows written:  %d%n", read - skipped);
-            out.printf(Locale.ROOT, "  rows skipped:  %d%n", skipped);
+            out.printf(Locale.ROOT, "  rows read:     %d%n", normalizer.rowsRead());
+            out.printf(Locale.ROOT, "  rows written:  %d%n", written);
+            out.printf(Locale.ROOT, "  rows skipped:  %d%s%n", normalizer.rowsSkipped(),
+                    byReason(normalizer.rowsSkippedByReason()));
+            long kept = normalizer.rowsKeptByReason().values().stream().mapToLong(Long::longValue).sum();
+            if (kept > 0) {
+                out.printf(Locale.ROOT, "  rows kept with a null output: %d%s%n", kept,
+                        byReason(normalizer.rowsKeptByReason()));
+            }
             for (Map.Entry<String, Long> e : normalizer.rowsByBackend().entrySet()) {
                 out.printf(Locale.ROOT, "  rows on %s: %d%n", e.getKey(), e.getValue());
             }
@@ -210,6 +280,16 @@ public final class LayerNormJob implements Callable<Integer> {
         JobFailure(String message) {
             super(message);
         }
+    }
+
+    /** " (null: 3, length: 1)", or "" when there is nothing to say. */
+    private static String byReason(Map<String, Long> counts) {
+        if (counts.isEmpty()) {
+            return "";
+        }
+        StringBuilder text = new StringBuilder(" (");
+        counts.forEach((reason, n) -> text.append(text.length() > 2 ? ", " : "").append(reason).append(": ").append(n));
+        return text.append(')').toString();
     }
 
     private static String rootMessage(Throwable e) {
@@ -254,8 +334,8 @@ public final class LayerNormJob implements Callable<Integer> {
         normalizer.setInputCols(inputCols.toArray(new String[0]))
                 .setOutputCols(outputs.toArray(new String[0]))
                 .setEpsilon(epsilon)
-                .setBackend(backend.toLowerCase(Locale.ROOT))
-                .setHandleInvalid(handleInvalid.toLowerCase(Locale.ROOT));
+                .setBackend(backend.name())
+                .setHandleInvalid(handleInvalid.name());
         if (scale != null) {
             normalizer.setScale(AffineValues.parse("--scale", scale));
         }
@@ -279,10 +359,12 @@ public final class LayerNormJob implements Callable<Integer> {
         return builder.getOrCreate();
     }
 
+    /** The input exists: a path, or a glob that matches at least one. */
     private void requireInput(Configuration hadoop) throws IOException, JobFailure {
         Path path = new Path(input);
-        if (!path.getFileSystem(hadoop).exists(path)) {
-            throw new JobFailure("input " + input + " does not exist");
+        FileStatus[] matches = path.getFileSystem(hadoop).globStatus(path);
+        if (matches == null || matches.length == 0) {
+            throw new JobFailure("input " + input + (input.matches(".*[*?\\[{].*") ? " matches nothing" : " does not exist"));
         }
     }
 
@@ -314,9 +396,13 @@ public final class LayerNormJob implements Callable<Integer> {
 
     /**
      * Writes to a fresh folder beside the output and moves it into place only when the job has
-     * succeeded, so a failing job never leaves a half-written output nor destroys the old one.
+     * succeeded ({@link OutputCommit}), so a failing job never leaves a half-written output nor
+     * destroys the old one. A run that read rows and would write none fails unless
+     * {@code --allow-empty-output}. Returns the rows written, counted from what was written (not
+     * from counters a retried task could have bumped twice).
      */
-    private void write(Dataset<Row> normalized, Configuration hadoop) throws IOException, JobFailure {
+    private long write(SparkSession spark, Dataset<Row> normalized, RowNormalizer<?> normalizer, Configuration hadoop)
+            throws IOException, JobFailure {
         Dataset<Row> data = outputFormat == Format.csv || outputFormat == Format.json ? flatVectors(normalized)
                 : normalized;
         if (outputFormat == Format.csv) {
@@ -324,21 +410,26 @@ public final class LayerNormJob implements Callable<Integer> {
         }
         Path target = new Path(output);
         FileSystem fs = target.getFileSystem(hadoop);
-        Path staging = new Path(target.getParent() == null ? new Path(".") : target.getParent(),
-                "." + target.getName() + ".staging-" + System.nanoTime());
+        Path staging = OutputCommit.stagingFor(target);
+        boolean handedOver = false;
         try {
             data.write().format(outputFormat.name()).option("header", "true").save(staging.toString());
-            if (fs.exists(target)) {
-                if (mode != Mode.overwrite) {
-                    throw new JobFailure("output " + output + " appeared while the job ran; it was left alone");
-                }
-                fs.delete(target, true);
+            long written = spark.read().format(outputFormat.name()).option("header", "true").load(staging.toString())
+                    .count();
+            long read = normalizer.rowsRead();
+            if (written == 0 && read > 0 && !allowEmptyOutput) {
+                throw new JobFailure("read " + read + " rows and would write none: " + normalizer.rowsSkipped()
+                        + " were skipped as invalid" + byReason(normalizer.rowsSkippedByReason())
+                        + "; nothing was written" + (fs.exists(target) ? " and " + output + " was left alone" : "")
+                        + ". Fix the data, or pass --allow-empty-output to write an empty output");
             }
-            if (!fs.rename(staging, target)) {
-                throw new IOException("could not move " + staging + " to " + target);
-            }
+            handedOver = true;
+            OutputCommit.replace(fs, staging, target, mode == Mode.overwrite);
+            return written;
         } finally {
-            if (fs.exists(staging)) {
+            // A failed or refused write leaves a partial or unwanted folder; once handed over, the
+            // commit says where everything is and nothing is deleted here.
+            if (!handedOver && fs.exists(staging)) {
                 fs.delete(staging, true);
             }
         }
@@ -379,16 +470,9 @@ public final class LayerNormJob implements Callable<Integer> {
         if (path.getFileSystem(hadoop).exists(path)) {
             return;
         }
-        String[] parts = generateSample.toLowerCase(Locale.ROOT).split("x");
-        int rows;
-        int d;
-        try {
-            rows = Integer.parseInt(parts[0]);
-            d = Integer.parseInt(parts[1]);
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("--generate-sample wants ROWSxD, such as 10000x16; got '"
-                    + generateSample + "'");
-        }
+        long[] shape = sampleShape();
+        int rows = (int) shape[0];
+        int d = (int) shape[1];
         SplittableRandom random = new SplittableRandom(42);
         List<Row> data = new ArrayList<>(rows);
         for (int id = 0; id < rows; id++) {

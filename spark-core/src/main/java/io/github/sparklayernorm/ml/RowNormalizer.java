@@ -4,7 +4,8 @@ import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.ml.exec.HandleInvalid;
 import io.github.sparklayernorm.ml.exec.PartitionNormalizer;
-import io.github.sparklayernorm.ml.exec.RowsByBackend;
+import io.github.sparklayernorm.ml.exec.InvalidReason;
+import io.github.sparklayernorm.ml.exec.NormalizerMetrics;
 import io.github.sparklayernorm.ml.exec.internal.SparkInternals;
 import io.github.sparklayernorm.ml.param.HasBackend;
 import io.github.sparklayernorm.ml.param.HasBatchSize;
@@ -35,7 +36,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
-import org.apache.spark.util.LongAccumulator;
 
 /**
  * What {@link LayerNormalizer} and {@link RmsNormalizer} share: the columns, epsilon, scale,
@@ -52,6 +52,12 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
 
     /** Rows per batch by default: see the README for how it was chosen. */
     public static final int DEFAULT_BATCH_SIZE = 4096;
+    /**
+     * The largest batchSize: 2^20 rows. A task's buffers grow with the rows it has, up to the
+     * batch, so the bound is on what one task may hold (a batch of 2^20 rows of 256 doubles is
+     * 2 GB): past it, a larger batch gains a device nothing and risks the executor's memory.
+     */
+    public static final int MAX_BATCH_SIZE = 1 << 20;
 
     private final String uid;
     private final Param<String> inputCol;
@@ -66,9 +72,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
     private final Param<String> backend;
     private final IntParam batchSize;
     /** The row counts of the latest transform, filled in as its jobs run. */
-    private transient RowsByBackend lastRowsByBackend;
-    private transient LongAccumulator lastRowsRead;
-    private transient LongAccumulator lastRowsSkipped;
+    private transient NormalizerMetrics lastMetrics;
 
     protected RowNormalizer(String uid, String invStdDevDoc) {
         // Params need the uid of their parent: build them here, after it is set.
@@ -98,9 +102,10 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
                         + " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
                 ParamValidators.inArray(Backend.NAMES));
         batchSize = new IntParam(this, "batchSize",
-                "most rows handed to the engine (and to the device) at a time; memory is bounded by the batch."
-                        + " The Java engine also caps a batch at 32,768 values, which keeps it in the CPU's cache",
-                ParamValidators.gtEq(1));
+                "most rows handed to the engine (and to the device) at a time, from 1 to " + MAX_BATCH_SIZE
+                        + "; memory is bounded by the batch. The Java engine also caps a batch at 32,768 values,"
+                        + " which keeps it in the CPU's cache",
+                ParamValidators.inRange(1, MAX_BATCH_SIZE));
         setDefault(outputCol, uid + "__output");
         setDefault(backend, "auto");
         setDefault(batchSize, (Object) DEFAULT_BATCH_SIZE);
@@ -236,7 +241,8 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
     }
 
     /**
-     * Most rows per batch handed to the engine; default {@value #DEFAULT_BATCH_SIZE}, which suits
+     * Most rows per batch handed to the engine, from 1 to {@value #MAX_BATCH_SIZE}; default
+     * {@value #DEFAULT_BATCH_SIZE}, which suits
      * OpenCL devices. The Java engine also stops a batch at 32,768 values (128 rows of 256), so that
      * it stays in a core's cache.
      */
@@ -254,17 +260,35 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
      * accumulator named after this stage.
      */
     public Map<String, Long> rowsByBackend() {
-        return lastRowsByBackend == null ? Collections.emptyMap() : lastRowsByBackend.value();
+        return lastMetrics == null ? Collections.emptyMap() : lastMetrics.withPrefix(NormalizerMetrics.BACKEND);
     }
 
-    /** Input rows read by the jobs run so far on the latest {@link #transform} result. */
+    /**
+     * Input rows read by the jobs run so far on the latest {@link #transform} result. Like every
+     * count here, a partition that Spark computes again (a retried or speculative task) counts once.
+     */
     public long rowsRead() {
-        return lastRowsRead == null ? 0 : lastRowsRead.value();
+        return lastMetrics == null ? 0 : lastMetrics.count(NormalizerMetrics.READ);
     }
 
     /** Input rows dropped as invalid ({@code handleInvalid = skip}) by those jobs. */
     public long rowsSkipped() {
-        return lastRowsSkipped == null ? 0 : lastRowsSkipped.value();
+        return rowsSkippedByReason().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /**
+     * Rows dropped as invalid, by reason: {@code null} (a null cell or element), {@code length}
+     * (empty, or a length scale/shift/groupSize do not allow), {@code non-finite} (NaN or an
+     * infinity), {@code malformed} (a sparse vector with bad indices). A row counts once, under the
+     * first problem found.
+     */
+    public Map<String, Long> rowsSkippedByReason() {
+        return lastMetrics == null ? Collections.emptyMap() : lastMetrics.withPrefix(InvalidReason.SKIPPED);
+    }
+
+    /** Rows kept with a null output ({@code handleInvalid = keep}), by reason, as {@link #rowsSkippedByReason}. */
+    public Map<String, Long> rowsKeptByReason() {
+        return lastMetrics == null ? Collections.emptyMap() : lastMetrics.withPrefix(InvalidReason.KEPT);
     }
 
     // ---- what subclasses say -----------------------------------------------------------------
@@ -338,14 +362,11 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         NormalizationPlan plan = plan(dataset.schema());
         StructType outputSchema = plan.outputSchema();
         SparkContext context = dataset.sparkSession().sparkContext();
-        RowsByBackend rows = new RowsByBackend();
-        context.register(rows, stageName() + " rows by backend");
-        lastRowsByBackend = rows;
-        lastRowsRead = context.longAccumulator(stageName() + " rows read");
-        lastRowsSkipped = context.longAccumulator(stageName() + " rows skipped");
+        NormalizerMetrics metrics = new NormalizerMetrics();
+        context.register(metrics, stageName() + " rows");
+        lastMetrics = metrics;
         PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
-                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), rows,
-                lastRowsRead, lastRowsSkipped);
+                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), metrics);
         // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
         // that knows where each Spark line keeps them.
         Dataset<Row> frame = dataset.toDF();

@@ -62,31 +62,49 @@ final class ColumnBatch {
         rows--;
     }
 
+    /** What is wrong with a cell: the reason counted, and the words of the message ("is null"). */
+    static final class Invalid {
+        final InvalidReason reason;
+        final String problem;
+
+        Invalid(InvalidReason reason, String problem) {
+            this.reason = reason;
+            this.problem = problem;
+        }
+    }
+
+    private static final Invalid NULL_CELL = new Invalid(InvalidReason.NULL, "is null");
+    private static final Invalid EMPTY_CELL = new Invalid(InvalidReason.LENGTH, "is empty");
+
     /**
      * Appends {@code row[field]} as the next cell, or returns what is wrong with it ("is null",
-     * "holds NaN at index 3", ...) and appends nothing.
+     * "has 3 values, but scale/shift have 4", ...) and appends nothing.
      */
-    String append(InternalRow row, int field) {
+    Invalid append(InternalRow row, int field) {
         if (row.isNullAt(field)) {
-            return "is null";
+            return NULL_CELL;
         }
         if (type == ColumnType.VECTOR) {
             // VectorUDT's layout: type (0 sparse, 1 dense), size (sparse only), indices, values.
             InternalRow vector = row.getStruct(field, 4);
-            return vector.getByte(0) == 1 ? appendArray(vector.getArray(3)) : appendSparse(vector);
+            if (vector.getByte(0) == 1) {
+                return vector.isNullAt(3) ? new Invalid(InvalidReason.MALFORMED, "is a dense vector without values")
+                        : appendArray(vector.getArray(3));
+            }
+            return appendSparse(vector);
         }
         return appendArray(row.getArray(field));
     }
 
-    private String checkLength(int length) {
+    private Invalid checkLength(int length) {
         if (length == 0) {
-            return "is empty";
+            return EMPTY_CELL;
         }
         if (groupSize > 0 && length % groupSize != 0) {
-            return "has " + length + " values, not a multiple of groupSize " + groupSize;
+            return new Invalid(InvalidReason.LENGTH, "has " + length + " values, not a multiple of groupSize " + groupSize);
         }
         if (groupSize == 0 && requiredLength >= 0 && length != requiredLength) {
-            return "has " + length + " values, but scale/shift have " + requiredLength;
+            return new Invalid(InvalidReason.LENGTH, "has " + length + " values, but scale/shift have " + requiredLength);
         }
         return null;
     }
@@ -127,42 +145,66 @@ final class ColumnBatch {
     }
 
     /** A dense vector's values, an {@code array<double>} or an {@code array<float>}. */
-    private String appendArray(ArrayData values) {
+    private Invalid appendArray(ArrayData values) {
         int n = values.numElements();
-        String problem = checkLength(n);
-        if (problem != null) {
-            return problem;
+        Invalid invalid = checkLength(n);
+        if (invalid != null) {
+            return invalid;
         }
         int start = reserve(n);
-        if (type == ColumnType.FLOAT_ARRAY) {
-            int firstNull = CatalystArrays.copyFloats(values, floats, start);
-            if (firstNull >= 0) {
-                return "holds a null at index " + firstNull;
-            }
-        } else {
-            int firstNull = CatalystArrays.copyDoubles(values, doubles, start);
-            if (firstNull >= 0) {
-                return "holds a null at index " + firstNull;
-            }
+        int firstNull = type == ColumnType.FLOAT_ARRAY ? CatalystArrays.copyFloats(values, floats, start)
+                : CatalystArrays.copyDoubles(values, doubles, start);
+        if (firstNull >= 0) {
+            return new Invalid(InvalidReason.NULL, "holds a null at index " + firstNull);
         }
-        return commit(n);
+        commit(n);
+        return null;
     }
 
-    /** The implicit zeros of a sparse vector are values of the row like any other. */
-    private String appendSparse(InternalRow vector) {
+    /**
+     * The implicit zeros of a sparse vector are values of the row like any other. Its struct comes
+     * from outside (any data source can hold one), so it is checked before a value is written: a
+     * size that is negative, indices and values of different counts, or an index out of order or
+     * out of range would otherwise write into a neighbouring cell.
+     */
+    private Invalid appendSparse(InternalRow vector) {
+        if (vector.isNullAt(1) || vector.isNullAt(2) || vector.isNullAt(3)) {
+            return new Invalid(InvalidReason.MALFORMED, "is a sparse vector without a size, indices or values");
+        }
         int n = vector.getInt(1);
-        String problem = checkLength(n);
-        if (problem != null) {
-            return problem;
+        ArrayData indices = vector.getArray(2);
+        ArrayData values = vector.getArray(3);
+        if (n < 0) {
+            return new Invalid(InvalidReason.MALFORMED, "is a sparse vector of negative size " + n);
+        }
+        if (indices.numElements() != values.numElements()) {
+            return new Invalid(InvalidReason.MALFORMED, "is a sparse vector with " + indices.numElements()
+                    + " indices but " + values.numElements() + " values");
+        }
+        Invalid invalid = checkLength(n);
+        if (invalid != null) {
+            return invalid;
+        }
+        int previous = -1;
+        for (int k = 0; k < indices.numElements(); k++) {
+            int index = indices.isNullAt(k) ? -1 : indices.getInt(k);
+            if (index <= previous || index >= n) {
+                return new Invalid(InvalidReason.MALFORMED, "is a sparse vector of size " + n + " whose index "
+                        + (indices.isNullAt(k) ? "null" : String.valueOf(index)) + " (at position " + k + ") is "
+                        + (index >= n ? "out of range" : "not above the one before it"));
+            }
+            if (values.isNullAt(k)) {
+                return new Invalid(InvalidReason.NULL, "holds a null at index " + index);
+            }
+            previous = index;
         }
         int start = reserve(n);
         Arrays.fill(doubles, start, start + n, 0.0);
-        ArrayData indices = vector.getArray(2);
-        ArrayData values = vector.getArray(3);
         for (int k = 0; k < values.numElements(); k++) {
             doubles[start + indices.getInt(k)] = values.getDouble(k);
         }
-        return commit(n);
+        commit(n);
+        return null;
     }
 
     /** Makes room for n more values and returns where they start. Nothing is committed yet. */
@@ -182,10 +224,9 @@ final class ColumnBatch {
         return start;
     }
 
-    private String commit(int n) {
+    private void commit(int n) {
         offsets[rows + 1] = offsets[rows] + n;
         rows++;
-        return null;
     }
 
     /** Normalizes every cell of the batch in place. */

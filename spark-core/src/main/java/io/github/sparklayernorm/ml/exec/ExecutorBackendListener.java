@@ -18,13 +18,13 @@ final class ExecutorBackendListener implements BackendListener {
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
 
     private final String stage;
-    private final RowsByBackend rows;
+    private final NormalizerMetrics metrics;
     /** Data rows in the batch being normalized: with groups the engine sees more (one per group). */
     private long rowsInBatch = -1;
 
-    ExecutorBackendListener(String stage, RowsByBackend rows) {
+    ExecutorBackendListener(String stage, NormalizerMetrics metrics) {
         this.stage = stage;
-        this.rows = rows;
+        this.metrics = metrics;
     }
 
     static String key(String backend, String device) {
@@ -38,7 +38,7 @@ final class ExecutorBackendListener implements BackendListener {
 
     @Override
     public void rowsNormalized(String backend, String device, long count) {
-        rows.add(key(backend, device), rowsInBatch >= 0 ? rowsInBatch : count);
+        metrics.add(NormalizerMetrics.BACKEND + key(backend, device), rowsInBatch >= 0 ? rowsInBatch : count);
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -15,7 +16,6 @@ import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.JoinedRow;
-import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.TaskCompletionListener;
 
 /**
@@ -44,28 +44,23 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
     private final HandleInvalid handleInvalid;
     private final Backend backend;
     private final int batchRows;
-    private final RowsByBackend rowsByBackend;
-    private final LongAccumulator rowsRead;
-    private final LongAccumulator rowsSkipped;
+    private final NormalizerMetrics metrics;
 
     public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid,
-                               Backend backend, int batchRows, RowsByBackend rowsByBackend,
-                               LongAccumulator rowsRead, LongAccumulator rowsSkipped) {
+                               Backend backend, int batchRows, NormalizerMetrics metrics) {
         this.stage = stage;
         this.plan = plan;
         this.spec = spec;
         this.handleInvalid = handleInvalid;
         this.backend = backend;
         this.batchRows = batchRows;
-        this.rowsByBackend = rowsByBackend;
-        this.rowsRead = rowsRead;
-        this.rowsSkipped = rowsSkipped;
+        this.metrics = metrics;
     }
 
     @Override
     public Iterator<InternalRow> call(Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
-        ExecutorBackendListener listener = new ExecutorBackendListener(stage, rowsByBackend);
+        ExecutorBackendListener listener = new ExecutorBackendListener(stage, metrics);
         LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task), listener);
         BatchIterator batches = new BatchIterator(input, engine, listener);
         if (task != null) {
@@ -90,19 +85,22 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
         private final ExecutorBackendListener listener;
         private final List<ColumnBinding> bindings = plan.bindings();
         private final ColumnBatch[] columns = new ColumnBatch[bindings.size()];
-        private final InternalRow[] rows = new InternalRow[batchRows];
+        /** Per slot of the batch, grown up to batchRows as rows come: a short partition needs little. */
+        private InternalRow[] rows = new InternalRow[Math.min(batchRows, 64)];
         private final RetainedRows retained = new RetainedRows(plan.inputWidth());
         /** What follows the input columns: outputs, then statistics. Reused for every row. */
         private final GenericInternalRow appended;
         private final JoinedRow joined = new JoinedRow();
         /** cell[r][c]: the index of row r's cell in column c's batch, or -1 for a null output. */
-        private final int[][] cell = new int[batchRows][bindings.size()];
+        private int[][] cell = new int[rows.length][bindings.size()];
         private int batchSize;
         private int emitted;
         private long rowNumber;
         /** Per slot of the batch: the row's number in the partition, and whether it is dropped. */
-        private final long[] rowNumbers = new long[batchRows];
-        private final boolean[] dropped = new boolean[batchRows];
+        private long[] rowNumbers = new long[rows.length];
+        private boolean[] dropped = new boolean[rows.length];
+        /** Per slot: the reason its first invalid cell was kept with a null output, or null. */
+        private InvalidReason[] kept = new InvalidReason[rows.length];
         private boolean closed;
 
         BatchIterator(Iterator<InternalRow> input, LayerNormEngine engine, ExecutorBackendListener listener) {
@@ -167,38 +165,56 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
                 column.clear();
             }
             long read = 0;
-            long skipped = 0;
             while (batchSize < batchRows && !anyColumnFull() && input.hasNext()) {
                 InternalRow row = input.next();
                 rowNumber++;
                 read++;
-                if (gather(row, cell[batchSize])) {
+                if (batchSize == rows.length) {
+                    grow();
+                }
+                kept[batchSize] = null;
+                if (gather(row, batchSize)) {
                     rows[batchSize] = retained.keep(row, batchSize);
                     rowNumbers[batchSize] = rowNumber;
                     dropped[batchSize] = false;
                     batchSize++;
-                } else {
-                    skipped++;
                 }
             }
             for (ColumnBatch column : columns) {
                 listener.nextBatchHolds(column.rowCount());
                 column.normalize(engine, spec);
             }
-            skipped += dropNonFinite();
+            dropNonFinite();
             // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
-            rowsRead.add(read);
-            rowsSkipped.add(skipped);
+            metrics.add(NormalizerMetrics.READ, read);
+            if (handleInvalid == HandleInvalid.KEEP) {
+                for (int r = 0; r < batchSize; r++) {
+                    if (kept[r] != null) {
+                        metrics.add(kept[r].keptCounter(), 1);
+                    }
+                }
+            }
+        }
+
+        private void grow() {
+            int size = (int) Math.min(batchRows, 2L * rows.length);
+            rows = Arrays.copyOf(rows, size);
+            rowNumbers = Arrays.copyOf(rowNumbers, size);
+            dropped = Arrays.copyOf(dropped, size);
+            kept = Arrays.copyOf(kept, size);
+            int[][] cells = Arrays.copyOf(cell, size);
+            for (int r = cell.length; r < size; r++) {
+                cells[r] = new int[bindings.size()];
+            }
+            cell = cells;
         }
 
         /**
          * Cells holding NaN or an infinity, found after the fact: the engines turn such a cell (or
          * group) into NaN, and a finite cell never gives NaN, so one look per cell finds them
          * without a pass over every value. The kept input row says where the bad value is.
-         * Returns the rows dropped.
          */
-        private int dropNonFinite() {
-            int drops = 0;
+        private void dropNonFinite() {
             for (int r = 0; r < batchSize; r++) {
                 for (int c = 0; c < columns.length; c++) {
                     int index = cell[r][c];
@@ -213,15 +229,17 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
                         case SKIP:
                             if (!dropped[r]) {
                                 dropped[r] = true;
-                                drops++;
+                                metrics.add(InvalidReason.NON_FINITE.skippedCounter(), 1);
                             }
                             break;
                         default:
                             cell[r][c] = -1;
+                            if (kept[r] == null) {
+                                kept[r] = InvalidReason.NON_FINITE;
+                            }
                     }
                 }
             }
-            return drops;
         }
 
         private boolean anyColumnFull() {
@@ -235,25 +253,30 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
             return false;
         }
 
-        /** Appends the row's cells to the column batches; false if the row is skipped. */
-        private boolean gather(InternalRow row, int[] cellOfRow) {
+        /** Appends the row's cells to the column batches as batch slot {@code slot}; false if the row is skipped. */
+        private boolean gather(InternalRow row, int slot) {
+            int[] cellOfRow = cell[slot];
             for (int c = 0; c < columns.length; c++) {
                 ColumnBinding binding = bindings.get(c);
-                String problem = columns[c].append(row, binding.inputIndex());
-                if (problem == null) {
+                ColumnBatch.Invalid invalid = columns[c].append(row, binding.inputIndex());
+                if (invalid == null) {
                     cellOfRow[c] = columns[c].rowCount() - 1;
                     continue;
                 }
                 switch (handleInvalid) {
                     case ERROR:
-                        throw invalidRow(binding, problem, rowNumber);
+                        throw invalidRow(binding, invalid.problem, rowNumber);
                     case SKIP:
                         for (int done = 0; done < c; done++) {
                             columns[done].removeLast();
                         }
+                        metrics.add(invalid.reason.skippedCounter(), 1);
                         return false;
                     default:
                         cellOfRow[c] = -1;
+                        if (kept[slot] == null) {
+                            kept[slot] = invalid.reason;
+                        }
                 }
             }
             return true;

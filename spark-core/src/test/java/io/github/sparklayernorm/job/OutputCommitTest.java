@@ -1,0 +1,194 @@
+package io.github.sparklayernorm.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Replacing an output never loses the old one: not when a move fails (a file system that refuses
+ * renames), and not when the process is killed between the moves (a real child JVM halted there).
+ */
+class OutputCommitTest {
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    private java.nio.file.Path target;
+    private java.nio.file.Path staging;
+
+    /** A local file system whose renames fail for the paths named in {@code failing}. */
+    static class FaultyFileSystem extends RawLocalFileSystem {
+        List<String> failing = List.of();
+        boolean throwInstead;
+
+        FaultyFileSystem() throws IOException {
+            initialize(URI.create("file:///"), new Configuration());
+        }
+
+        @Override
+        public boolean rename(Path src, Path dst) throws IOException {
+            if (failing.contains(new Path(src.toUri().getPath()).getName())) {
+                if (throwInstead) {
+                    throw new IOException("injected rename failure of " + src);
+                }
+                return false;
+            }
+            return super.rename(src, dst);
+        }
+    }
+
+    @BeforeEach
+    void outputs() throws IOException {
+        target = dir.resolve("out.parquet");
+        staging = dir.resolve(".out.parquet.staging-1");
+        Files.createDirectories(target);
+        Files.writeString(target.resolve("part-0"), "old");
+        Files.createDirectories(staging);
+        Files.writeString(staging.resolve("part-0"), "new");
+    }
+
+    private static Path hadoop(java.nio.file.Path path) {
+        return new Path(path.toString());
+    }
+
+    private List<String> folder() throws IOException {
+        try (Stream<java.nio.file.Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        }
+    }
+
+    @Test
+    void overwriteMovesTheNewOutputInAndDeletesTheOldOneAfter() throws Exception {
+        OutputCommit.replace(new FaultyFileSystem(), hadoop(staging), hadoop(target), true);
+        assertEquals("new", Files.readString(target.resolve("part-0")));
+        assertEquals(List.of("out.parquet"), folder());
+    }
+
+    @Test
+    void whenTheNewOutputCannotBeMovedInTheOldOneIsPutBack() throws Exception {
+        for (boolean throwing : new boolean[] {false, true}) {
+            FaultyFileSystem fs = new FaultyFileSystem();
+            fs.failing = List.of(staging.getFileName().toString());
+            fs.throwInstead = throwing;
+            IOException e = assertThrows(IOException.class,
+                    () -> OutputCommit.replace(fs, hadoop(staging), hadoop(target), true));
+            assertEquals("old", Files.readString(target.resolve("part-0")), "the old output is back in place");
+            assertEquals("new", Files.readString(staging.resolve("part-0")), "the new output is kept");
+            assertTrue(e.getMessage().contains("the old output is back in place at") && e.getMessage().contains(
+                    "the new one is at"), e.getMessage());
+            assertEquals(List.of(".out.parquet.staging-1", "out.parquet"), folder());
+        }
+    }
+
+    @Test
+    void whenTheOldOutputCannotBePutBackEitherTheErrorSaysWhereItIs() throws Exception {
+        // The aside name is made by the commit: fail every rename out of ".out.parquet.previous-*" and of staging.
+        FaultyFileSystem both = new FaultyFileSystem() {
+            @Override
+            public boolean rename(Path src, Path dst) throws IOException {
+                String name = new Path(src.toUri().getPath()).getName();
+                if (name.startsWith(".out.parquet.previous-") || name.equals(staging.getFileName().toString())) {
+                    return false;
+                }
+                return super.rename(src, dst);
+            }
+        };
+        IOException e = assertThrows(IOException.class,
+                () -> OutputCommit.replace(both, hadoop(staging), hadoop(target), true));
+        String aside = folder().stream().filter(n -> n.startsWith(".out.parquet.previous-")).findFirst().orElseThrow();
+        assertEquals("old", Files.readString(dir.resolve(aside).resolve("part-0")));
+        assertTrue(e.getMessage().contains("the old output is at") && e.getMessage().contains(aside)
+                && e.getMessage().contains("move it back"), e.getMessage());
+    }
+
+    @Test
+    void withoutOverwriteAnOutputThatAppearedIsLeftAlone() throws Exception {
+        LayerNormJob.JobFailure e = assertThrows(LayerNormJob.JobFailure.class,
+                () -> OutputCommit.replace(new FaultyFileSystem(), hadoop(staging), hadoop(target), false));
+        assertTrue(e.getMessage().contains("left alone"), e.getMessage());
+        assertEquals("old", Files.readString(target.resolve("part-0")));
+    }
+
+    /**
+     * The process killed (halted, as by kill -9: no finally blocks, no shutdown hooks) right after
+     * the old output was moved aside: it is whole there, and the next run puts it back.
+     */
+    @Test
+    void killedBetweenTheMovesTheOldOutputIsRecoverable() throws Exception {
+        assertEquals(137, runAndHaltAt("after-aside"));
+        assertFalse(Files.exists(target), "the process died before the new output was moved in");
+        String aside = folder().stream().filter(n -> n.startsWith(".out.parquet.previous-")).findFirst().orElseThrow();
+        assertEquals("old", Files.readString(dir.resolve(aside).resolve("part-0")));
+
+        String said = OutputCommit.recover(new FaultyFileSystem(), hadoop(target));
+        assertTrue(said.contains("its previous output was put back"), said);
+        assertEquals("old", Files.readString(target.resolve("part-0")));
+        assertEquals(List.of(".out.parquet.staging-1", "out.parquet"), folder());
+    }
+
+    /** Killed after the new output was moved in, before the old one was deleted: the next run deletes it. */
+    @Test
+    void killedBeforeTheOldOutputWasDeletedTheNextRunDeletesIt() throws Exception {
+        assertEquals(137, runAndHaltAt("after-move-in"));
+        assertEquals("new", Files.readString(target.resolve("part-0")));
+        assertTrue(folder().stream().anyMatch(n -> n.startsWith(".out.parquet.previous-")));
+
+        String said = OutputCommit.recover(new FaultyFileSystem(), hadoop(target));
+        assertTrue(said.contains("the old output it left aside was deleted"), said);
+        assertEquals(List.of("out.parquet"), folder());
+        assertNull(OutputCommit.recover(new FaultyFileSystem(), hadoop(target)), "nothing left to do");
+    }
+
+    private int runAndHaltAt(String step) throws Exception {
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                HaltingCommit.class.getName(), staging.toString(), target.toString(), step)
+                .redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
+        assertTrue(output.isBlank() || !output.contains("Exception"), output);
+        return process.exitValue();
+    }
+
+    /** Run in a child JVM: replaces the output on a file system that halts the JVM at one step. */
+    public static final class HaltingCommit {
+        public static void main(String[] args) throws Exception {
+            String step = args[2];
+            FileSystem fs = new RawLocalFileSystem() {
+                @Override
+                public boolean rename(Path src, Path dst) throws IOException {
+                    boolean movingIn = new Path(src.toUri().getPath()).getName().contains(".staging-");
+                    if (movingIn && step.equals("after-aside")) {
+                        Runtime.getRuntime().halt(137);
+                    }
+                    boolean done = super.rename(src, dst);
+                    if (movingIn && step.equals("after-move-in")) {
+                        Runtime.getRuntime().halt(137);
+                    }
+                    return done;
+                }
+            };
+            fs.initialize(URI.create("file:///"), new Configuration());
+            OutputCommit.replace(fs, new Path(args[0]),
+                    new Path(args[1]), true);
+        }
+    }
+}
