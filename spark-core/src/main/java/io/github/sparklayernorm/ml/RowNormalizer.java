@@ -254,8 +254,8 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
     // ---- metrics -------------------------------------------------------------------------------
 
     /**
-     * Rows normalized per backend and device by the jobs run so far on the latest
-     * {@link #transform} result, e.g. {@code {java=1000}} or {@code {opencl: NVIDIA ... (GPU, ...)=1000}};
+     * Rows normalized per backend and device in the latest {@link #transform} result (each
+     * partition counted once, as {@link #rowsRead}), e.g. {@code {java=1000}} or {@code {opencl: NVIDIA ... (GPU, ...)=1000}};
      * empty before. Each column of a row counts once. The same counts show in the Spark UI as the
      * accumulator named after this stage.
      */
@@ -264,14 +264,15 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
     }
 
     /**
-     * Input rows read by the jobs run so far on the latest {@link #transform} result. Like every
-     * count here, a partition that Spark computes again (a retried or speculative task) counts once.
+     * Input rows read so far from the latest {@link #transform} result. Like every count here, it
+     * counts each partition of the result once, however many jobs or task attempts compute it (a
+     * retried or speculative task, a sort that samples its input first, a second action).
      */
     public long rowsRead() {
         return lastMetrics == null ? 0 : lastMetrics.count(NormalizerMetrics.READ);
     }
 
-    /** Input rows dropped as invalid ({@code handleInvalid = skip}) by those jobs. */
+    /** Input rows dropped as invalid ({@code handleInvalid = skip}), counted as {@link #rowsRead}. */
     public long rowsSkipped() {
         return rowsSkippedByReason().values().stream().mapToLong(Long::longValue).sum();
     }
@@ -370,7 +371,9 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
         // that knows where each Spark line keeps them.
         Dataset<Row> frame = dataset.toDF();
-        RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD().mapPartitions(normalizer).rdd();
+        RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD()
+                .mapPartitionsWithIndex(normalizer, false).rdd();
+        normalizer.countAs(normalized.id());
         return SparkInternals.dataFrame(frame.sparkSession(), normalized, outputSchema);
     }
 

@@ -5,6 +5,7 @@ import static io.github.sparklayernorm.ml.TestRows.FLOATS;
 import static io.github.sparklayernorm.ml.TestRows.VECTOR;
 import static io.github.sparklayernorm.ml.TestRows.field;
 import static io.github.sparklayernorm.ml.TestRows.frame;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -84,6 +85,72 @@ class LayerNormalizerInvalidRowsTest {
                 normalizer("error").setScale(new double[] {1, 1}), "has 3 values, but scale/shift have 2");
     }
 
+    /**
+     * Sparse vectors as any data source may hold them: VectorUDT's struct written as a plain
+     * struct to Parquet and read back as vectors, so that nothing checks them on the way in.
+     */
+    private static Dataset<Row> rawSparseVectors(Row... structs) throws java.io.IOException {
+        StructType struct = new StructType().add("type", DataTypes.ByteType).add("size", DataTypes.IntegerType)
+                .add("indices", DataTypes.createArrayType(DataTypes.IntegerType))
+                .add("values", DataTypes.createArrayType(DataTypes.DoubleType));
+        StructType raw = new StructType().add("id", DataTypes.IntegerType).add("x", struct);
+        List<Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < structs.length; i++) {
+            rows.add(RowFactory.create(i, structs[i]));
+        }
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sparse");
+        String path = dir.resolve("raw.parquet").toString();
+        SparkTestSession.get().createDataFrame(rows, raw).write().parquet(path);
+        StructType asVectors = new StructType().add("id", DataTypes.IntegerType).add("x", VECTOR);
+        return SparkTestSession.get().read().schema(asVectors).parquet(path);
+    }
+
+    private static Row sparse(int size, int[] indices, double[] values) {
+        return RowFactory.create((byte) 0, size, indices, values);
+    }
+
+    @Test
+    void malformedSparseVectorsAreInvalidRowsNotWrittenIntoTheirNeighbours() throws Exception {
+        Dataset<Row> df = rawSparseVectors(
+                sparse(4, new int[] {0, 3}, new double[] {1, 2}),
+                sparse(4, new int[] {1, 7}, new double[] {1, 2}),
+                sparse(4, new int[] {2, 1}, new double[] {1, 2}),
+                sparse(4, new int[] {1, 1}, new double[] {1, 2}),
+                sparse(4, new int[] {-1}, new double[] {5}),
+                sparse(4, new int[] {0, 1}, new double[] {5}),
+                sparse(-3, new int[] {}, new double[] {}),
+                sparse(4, new int[] {1, 2}, new double[] {3, 9}));
+        LayerNormalizer skip = normalizer("skip");
+        List<Row> kept = skip.transform(df).orderBy("id").collectAsList();
+        assertEquals(Arrays.asList(0, 7), kept.stream().map(r -> r.getInt(0)).collect(java.util.stream.Collectors.toList()));
+        // Each valid row is normalized over its own values, whatever sat next to it in the batch.
+        assertArrayEquals(expected(new double[] {1, 0, 0, 2}), TestRows.values(kept.get(0).get(2)), 1e-12);
+        assertArrayEquals(expected(new double[] {0, 3, 9, 0}), TestRows.values(kept.get(1).get(2)), 1e-12);
+        assertEquals(java.util.Map.of("malformed", 6L), skip.rowsSkippedByReason());
+
+        assertErrorSays(rawSparseVectors(sparse(4, new int[] {1, 7}, new double[] {1, 2})), normalizer("error"),
+                "is a sparse vector of size 4 whose index 7 (at position 1) is out of range");
+        assertErrorSays(rawSparseVectors(sparse(4, new int[] {2, 1}, new double[] {1, 2})), normalizer("error"),
+                "whose index 1 (at position 1) is not above the one before it");
+        assertErrorSays(rawSparseVectors(sparse(4, new int[] {0, 1}, new double[] {5})), normalizer("error"),
+                "is a sparse vector with 2 indices but 1 values");
+    }
+
+    /** Layer norm of a short row with epsilon 1e-5, in closed form: (x - mean) / sqrt(var + eps). */
+    private static double[] expected(double[] x) {
+        double mean = Arrays.stream(x).average().orElseThrow();
+        double var = Arrays.stream(x).map(v -> (v - mean) * (v - mean)).sum() / x.length;
+        return Arrays.stream(x).map(v -> (v - mean) / Math.sqrt(var + 1e-5)).toArray();
+    }
+
+    @Test
+    void keptRowsAreCountedByReason() {
+        LayerNormalizer ln = normalizer("keep").setShift(new double[] {0, 0, 0});
+        assertEquals(6, ln.transform(mixed()).collectAsList().size());
+        assertEquals(0, ln.rowsSkipped());
+        assertEquals(java.util.Map.of("null", 1L, "non-finite", 1L, "length", 2L), ln.rowsKeptByReason());
+    }
+
     private static Dataset<Row> mixed() {
         return frame(field("x", DOUBLES),
                 new double[] {1, 2, 3},
@@ -108,6 +175,7 @@ class LayerNormalizerInvalidRowsTest {
         assertEquals(2, ln.transform(mixed()).collectAsList().size());
         assertEquals(6, ln.rowsRead());
         assertEquals(4, ln.rowsSkipped());
+        assertEquals(java.util.Map.of("null", 1L, "non-finite", 1L, "length", 2L), ln.rowsSkippedByReason());
     }
 
     @Test

@@ -78,9 +78,13 @@ class LayerNormalizerParamsTest {
     }
 
     @Test
-    void batchSizeMustBePositive() {
+    void batchSizeMustBePositiveAndAtMostTheBound() {
         assertEquals(7, new LayerNormalizer().setBatchSize(7).getBatchSize());
+        assertEquals(1 << 20, new LayerNormalizer().setBatchSize(LayerNormalizer.MAX_BATCH_SIZE).getBatchSize());
         assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setBatchSize(0));
+        assertThrows(IllegalArgumentException.class,
+                () -> new LayerNormalizer().setBatchSize(LayerNormalizer.MAX_BATCH_SIZE + 1));
+        assertTrue(new LayerNormalizer().batchSize().doc().contains("from 1 to 1048576"));
     }
 
     @Test

@@ -22,9 +22,12 @@ final class ExecutorBackendListener implements BackendListener {
     /** Data rows in the batch being normalized: with groups the engine sees more (one per group). */
     private long rowsInBatch = -1;
 
-    ExecutorBackendListener(String stage, NormalizerMetrics metrics) {
+    private final long partition;
+
+    ExecutorBackendListener(String stage, NormalizerMetrics metrics, long partition) {
         this.stage = stage;
         this.metrics = metrics;
+        this.partition = partition;
     }
 
     static String key(String backend, String device) {
@@ -38,7 +41,7 @@ final class ExecutorBackendListener implements BackendListener {
 
     @Override
     public void rowsNormalized(String backend, String device, long count) {
-        metrics.add(NormalizerMetrics.BACKEND + key(backend, device), rowsInBatch >= 0 ? rowsInBatch : count);
+        metrics.add(partition, NormalizerMetrics.BACKEND + key(backend, device), rowsInBatch >= 0 ? rowsInBatch : count);
     }
 
     @Override

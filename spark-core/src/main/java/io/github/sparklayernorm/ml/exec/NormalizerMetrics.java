@@ -4,7 +4,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.spark.TaskContext;
 import org.apache.spark.util.AccumulatorV2;
 
 /**
@@ -12,12 +11,13 @@ import org.apache.spark.util.AccumulatorV2;
  * and the driver reads it after a job): rows read, rows skipped and kept by reason, rows per
  * backend and device.
  *
- * <p>Exact when Spark runs a task again. An accumulator updated in a transformation counts every
- * attempt that succeeds (a speculative copy, a stage recomputed after a lost executor); here each
- * task's counts are kept apart, under its stage and partition, and an attempt's counts replace
- * those of an earlier attempt of the same partition instead of adding to them. A partition's rows
- * are the same in every attempt, so the totals are those of one run of each partition. Different
- * jobs (two actions on the same result) add up, as they read the rows twice.
+ * <p>The counts describe the transformed dataset, each of its partitions counted once, however
+ * often Spark computes it. An accumulator updated in a transformation counts every computation
+ * that succeeds: a retried or speculative task, a stage recomputed after a lost executor, a second
+ * job on the same result (a sort samples its input first, for one). Here each partition's counts
+ * are kept apart, and a later computation of a partition replaces an earlier one unless it read
+ * fewer rows (a {@code first()} or {@code limit} stops early): what is left is one full
+ * computation of each partition that has been read.
  */
 public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Map<String, Long>> {
     private static final long serialVersionUID = 1L;
@@ -25,42 +25,42 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
     public static final String READ = "read";
     public static final String BACKEND = "backend: ";
 
-    /** Counts per task: (stage id << 32 | partition id), or -1 outside a Spark task. */
-    private final HashMap<Long, HashMap<String, Long>> byTask = new HashMap<>();
+    /** Counts per partition of the transformed RDD: (RDD id << 32 | partition index). */
+    private final HashMap<Long, HashMap<String, Long>> byPartition = new HashMap<>();
 
-    public synchronized void add(String counter, long n) {
-        byTask.computeIfAbsent(taskKey(), k -> new HashMap<>()).merge(counter, n, Long::sum);
+    /** The key of one partition of one RDD. */
+    public static long partition(int rddId, int index) {
+        return ((long) rddId << 32) | (index & 0xffffffffL);
     }
 
-    private static long taskKey() {
-        TaskContext task = TaskContext.get();
-        return task == null ? -1 : ((long) task.stageId() << 32) | (task.partitionId() & 0xffffffffL);
+    public synchronized void add(long partition, String counter, long n) {
+        byPartition.computeIfAbsent(partition, k -> new HashMap<>()).merge(counter, n, Long::sum);
     }
 
     @Override
     public synchronized boolean isZero() {
-        return byTask.isEmpty();
+        return byPartition.isEmpty();
     }
 
     @Override
     public synchronized NormalizerMetrics copy() {
         NormalizerMetrics copy = new NormalizerMetrics();
-        byTask.forEach((task, counts) -> copy.byTask.put(task, new HashMap<>(counts)));
+        byPartition.forEach((part, counts) -> copy.byPartition.put(part, new HashMap<>(counts)));
         return copy;
     }
 
     @Override
     public synchronized void reset() {
-        byTask.clear();
+        byPartition.clear();
     }
 
-    /** Adds counts to the current task's. */
+    /** Not used: counts are added per partition ({@link #add(long, String, long)}). */
     @Override
-    public synchronized void add(Map<String, Long> counts) {
-        counts.forEach(this::add);
+    public void add(Map<String, Long> counts) {
+        throw new UnsupportedOperationException("counts are added per partition");
     }
 
-    /** A task's counts replace those of an earlier attempt of the same partition. */
+    /** A partition's counts replace those of an earlier computation of it, unless they read fewer rows. */
     @Override
     public void merge(AccumulatorV2<Map<String, Long>, Map<String, Long>> other) {
         if (!(other instanceof NormalizerMetrics)) {
@@ -68,22 +68,20 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
         }
         NormalizerMetrics from = ((NormalizerMetrics) other).copy();
         synchronized (this) {
-            from.byTask.forEach((task, counts) -> {
-                if (task == -1) {
-                    HashMap<String, Long> outside = byTask.computeIfAbsent(task, k -> new HashMap<>());
-                    counts.forEach((k, v) -> outside.merge(k, v, Long::sum));
-                } else {
-                    byTask.put(task, counts);
+            from.byPartition.forEach((part, counts) -> {
+                HashMap<String, Long> earlier = byPartition.get(part);
+                if (earlier == null || counts.getOrDefault(READ, 0L) >= earlier.getOrDefault(READ, 0L)) {
+                    byPartition.put(part, counts);
                 }
             });
         }
     }
 
-    /** Every counter, summed over tasks: "read", "skipped: null", "backend: java", ... */
+    /** Every counter, summed over partitions: "read", "skipped: null", "backend: java", ... */
     @Override
     public synchronized Map<String, Long> value() {
         TreeMap<String, Long> total = new TreeMap<>();
-        byTask.values().forEach(counts -> counts.forEach((k, v) -> total.merge(k, v, Long::sum)));
+        byPartition.values().forEach(counts -> counts.forEach((k, v) -> total.merge(k, v, Long::sum)));
         return Collections.unmodifiableMap(total);
     }
 

@@ -11,7 +11,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
@@ -32,7 +32,8 @@ import org.apache.spark.util.TaskCompletionListener;
  * found while the batch is gathered, NaN and infinities after it is normalized (from the engine's
  * NaN output); nothing else is ever dropped or changed.
  */
-public final class PartitionNormalizer implements FlatMapFunction<Iterator<InternalRow>, InternalRow> {
+public final class PartitionNormalizer
+        implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
     private static final long serialVersionUID = 1L;
 
     /** Values per column per batch (32 MB of doubles), whatever the batch size; a longer row still makes a batch of one. */
@@ -45,6 +46,8 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
     private final Backend backend;
     private final int batchRows;
     private final NormalizerMetrics metrics;
+    /** The id of the RDD this function makes, which keys its partitions' counts; set before any job runs. */
+    private int rddId = -1;
 
     public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid,
                                Backend backend, int batchRows, NormalizerMetrics metrics) {
@@ -57,12 +60,18 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
         this.metrics = metrics;
     }
 
+    /** Says which RDD this function makes: its id keys the counts of its partitions. */
+    public void countAs(int id) {
+        rddId = id;
+    }
+
     @Override
-    public Iterator<InternalRow> call(Iterator<InternalRow> input) {
+    public Iterator<InternalRow> call(Integer index, Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
-        ExecutorBackendListener listener = new ExecutorBackendListener(stage, metrics);
+        long partition = NormalizerMetrics.partition(rddId, index);
+        ExecutorBackendListener listener = new ExecutorBackendListener(stage, metrics, partition);
         LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task), listener);
-        BatchIterator batches = new BatchIterator(input, engine, listener);
+        BatchIterator batches = new BatchIterator(input, engine, listener, partition);
         if (task != null) {
             // Also when the task fails or its output is not read to the end (a limit, say).
             task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
@@ -103,7 +112,11 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
         private InvalidReason[] kept = new InvalidReason[rows.length];
         private boolean closed;
 
-        BatchIterator(Iterator<InternalRow> input, LayerNormEngine engine, ExecutorBackendListener listener) {
+        private final long partition;
+
+        BatchIterator(Iterator<InternalRow> input, LayerNormEngine engine, ExecutorBackendListener listener,
+                      long partition) {
+            this.partition = partition;
             this.input = input;
             this.engine = engine;
             this.listener = listener;
@@ -186,11 +199,11 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
             }
             dropNonFinite();
             // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
-            metrics.add(NormalizerMetrics.READ, read);
+            metrics.add(partition, NormalizerMetrics.READ, read);
             if (handleInvalid == HandleInvalid.KEEP) {
                 for (int r = 0; r < batchSize; r++) {
                     if (kept[r] != null) {
-                        metrics.add(kept[r].keptCounter(), 1);
+                        metrics.add(partition, kept[r].keptCounter(), 1);
                     }
                 }
             }
@@ -229,7 +242,7 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
                         case SKIP:
                             if (!dropped[r]) {
                                 dropped[r] = true;
-                                metrics.add(InvalidReason.NON_FINITE.skippedCounter(), 1);
+                                metrics.add(partition, InvalidReason.NON_FINITE.skippedCounter(), 1);
                             }
                             break;
                         default:
@@ -270,7 +283,7 @@ public final class PartitionNormalizer implements FlatMapFunction<Iterator<Inter
                         for (int done = 0; done < c; done++) {
                             columns[done].removeLast();
                         }
-                        metrics.add(invalid.reason.skippedCounter(), 1);
+                        metrics.add(partition, invalid.reason.skippedCounter(), 1);
                         return false;
                     default:
                         cellOfRow[c] = -1;
