@@ -16,6 +16,13 @@ public interface BackendListener {
     default void chose(String backend, String device, String why) {
     }
 
+    /**
+     * The device got some rows of a batch wrong (at {@code stage}: non-finite output of finite
+     * input); the Java engine recomputed them, and they are counted as its rows.
+     */
+    default void recomputed(OpenClFailure.Stage stage, String device) {
+    }
+
     /** The OpenCL path failed and the Java engine takes over; {@code reason} says why. */
     default void fellBack(OpenClFailure reason) {
     }

@@ -2,6 +2,7 @@ package io.github.sparklayernorm.kernels;
 
 import com.aparapi.device.OpenCLDevice;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
+import io.github.sparklayernorm.kernels.opencl.FaultInjection;
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
 import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
 import io.github.sparklayernorm.kernels.opencl.SignalChaining;
@@ -46,10 +47,12 @@ public final class BackendSelector {
                 listener.chose("java", "cpu", "backend 'java'");
                 return new RoutedLayerNorm(null, false, listener);
             case OPENCL:
+                FaultInjection.at(OpenClFailure.Stage.LIBRARY, "this JVM");
                 return new RoutedLayerNorm(borrow(requiredDevice(assignedGpu), listener,
-                        "backend 'opencl'" + assignedWords(assignedGpu)), true, listener);
+                        "backend 'opencl'" + assignedWords(assignedGpu), true), true, listener);
             default:
                 try {
+                    FaultInjection.at(OpenClFailure.Stage.LIBRARY, "this JVM");
                     OpenCLDevice device = assignedGpu != null ? OpenClDevices.gpuForAddress(assignedGpu) : autoDevice();
                     if (device == null) {
                         listener.chose("java", "cpu", "backend 'auto' and no OpenCL "
@@ -57,8 +60,13 @@ public final class BackendSelector {
                                 + OpenClDevices.inventory());
                         return new RoutedLayerNorm(null, false, listener);
                     }
-                    return new RoutedLayerNorm(borrow(device, listener, "backend 'auto'" + assignedWords(assignedGpu)),
-                            false, listener);
+                    OpenClLayerNorm engine = borrow(device, listener, "backend 'auto'" + assignedWords(assignedGpu), false);
+                    if (engine == null) {
+                        listener.chose("java", "cpu", "backend 'auto' and every OpenCL context of "
+                                + OpenClDevices.describe(device) + " is in use by other tasks (at most "
+                                + OpenClEnginePool.maxContexts() + ", system property " + OpenClEnginePool.MAX_CONTEXTS + ")");
+                    }
+                    return new RoutedLayerNorm(engine, false, listener);
                 } catch (OpenClFailure e) {
                     listener.fellBack(e);
                     return new RoutedLayerNorm(null, false, listener);
@@ -89,10 +97,13 @@ public final class BackendSelector {
         return all.get(0);
     }
 
-    private static OpenClLayerNorm borrow(OpenCLDevice device, BackendListener listener, String why) {
+    /** An engine for the device, or null when all its contexts are busy and {@code wait} is false. */
+    private static OpenClLayerNorm borrow(OpenCLDevice device, BackendListener listener, String why, boolean wait) {
         SignalChaining.requirePreloaded();
-        OpenClLayerNorm engine = OpenClEnginePool.borrow(device);
-        listener.chose("opencl", engine.device(), why);
+        OpenClLayerNorm engine = OpenClEnginePool.borrow(device, wait);
+        if (engine != null) {
+            listener.chose("opencl", engine.device(), why);
+        }
         return engine;
     }
 }

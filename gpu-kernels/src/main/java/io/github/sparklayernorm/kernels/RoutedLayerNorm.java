@@ -51,12 +51,27 @@ final class RoutedLayerNorm implements LayerNormEngine {
         route(engine -> engine.normalize(in, out, layout, spec, stats), layout.rowCount());
     }
 
-    /** Runs one batch on OpenCL if there is an engine for it, else (or when OpenCL fails) on Java. */
+    /**
+     * Runs one batch on OpenCL if there is an engine for it, else (or when OpenCL fails) on Java.
+     * Rows the device got wrong (non-finite output of finite input) were recomputed by the Java
+     * engine and count as Java's; when OpenCL is required they fail the batch instead.
+     */
     private void route(Consumer<LayerNormEngine> batch, int rows) {
         if (openCl != null) {
             try {
                 batch.accept(openCl);
-                listener.rowsNormalized(openCl.name(), openCl.device(), rows);
+                int faulty = openCl.faultyRowsInLastBatch();
+                if (faulty > 0) {
+                    OpenClFailure fault = new OpenClFailure(OpenClFailure.Stage.OUTPUT, openCl.device()
+                            + " wrote NaN or infinite values for rows whose input is finite (" + faulty + " of " + rows
+                            + " in a batch)");
+                    if (openClRequired) {
+                        throw fault;
+                    }
+                    listener.recomputed(fault.stage(), openCl.device());
+                    listener.rowsNormalized(java.name(), "cpu", faulty);
+                }
+                listener.rowsNormalized(openCl.name(), openCl.device(), rows - faulty);
                 return;
             } catch (OpenClFailure e) {
                 abandonOpenCl(e);

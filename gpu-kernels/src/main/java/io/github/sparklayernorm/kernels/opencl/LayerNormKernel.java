@@ -39,7 +39,10 @@ final class LayerNormKernel extends Kernel {
     int[] offsets = new int[2];
     double[] scale = new double[1];
     double[] shift = new double[1];
-    /** Per row: 0 done, 1 left for the host (out of the safe range, or not finite). */
+    /**
+     * Per row: 0 done, 1 left for the host (out of the safe range, or not finite), 2 done but an
+     * output is not finite (from finite input: a device fault, unless scale overflows it).
+     */
     int[] status = new int[1];
     /** Per row, when wantStats is 1: the mean and 1 / sqrt(var + epsilon). */
     double[] meanOut = new double[1];
@@ -109,6 +112,7 @@ final class LayerNormKernel extends Kernel {
                 meanOut[r] = m0 + c;
                 invStdOut[r] = invStd;
             }
+            int notFinite = 0;
             for (int i = 0; i < d; i++) {
                 double z = ((value(start + i) - m0) - c) * invStd;
                 double g = 1.0;
@@ -119,7 +123,18 @@ final class LayerNormKernel extends Kernel {
                 if (hasShift == 1) {
                     b = shift[i];
                 }
-                store(start + i, g * z + b);
+                double y = g * z + b;
+                store(start + i, y);
+                if (useFloat == 1) {
+                    if (!(abs((float) y) <= largestFinite)) {
+                        notFinite = 1;
+                    }
+                } else if (!(abs(y) <= largestFinite)) {
+                    notFinite = 1;
+                }
+            }
+            if (notFinite == 1) {
+                status[r] = 2;
             }
         }
     }

@@ -4,44 +4,103 @@ import com.aparapi.device.OpenCLDevice;
 import io.github.sparklayernorm.kernels.OpenClFailure;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Compiled OpenCL engines, kept per device for reuse: compiling the kernel and allocating device
  * buffers costs far more than a batch, so a task borrows an idle engine (or compiles one) and
- * gives it back when it ends. An engine is used by one thread at a time. A few idle engines per
- * device are kept; any beyond that are released when given back.
+ * gives it back when it ends. An engine is used by one thread at a time.
  *
- * <p>A device whose kernel failed to compile is remembered and not compiled for again.
+ * <p>Each engine is an OpenCL context with its own device buffers, so their number per device is
+ * bounded, by the system property {@value #MAX_CONTEXTS} (default {@value #DEFAULT_MAX_CONTEXTS}):
+ * an executor with many task slots on one GPU would otherwise hold one context per slot. A task
+ * that finds every context busy waits for one when OpenCL is required, and uses the Java engine
+ * under {@code auto} (its core would otherwise sit idle).
+ *
+ * <p>A device whose kernel failed to compile or failed its self-check is remembered for the life
+ * of the JVM and not tried again. (While a fault is injected for testing, failures are not
+ * remembered and idle engines are not reused, so that every stage is reached.)
  */
 public final class OpenClEnginePool {
 
-    private static final int MAX_IDLE_PER_DEVICE = 8;
-    private static final Map<Long, ConcurrentLinkedDeque<OpenClLayerNorm>> IDLE = new ConcurrentHashMap<>();
+    /** System property: the most OpenCL contexts (engines) this JVM keeps per device. */
+    public static final String MAX_CONTEXTS = "sparklayernorm.opencl.maxContextsPerDevice";
+    static final int DEFAULT_MAX_CONTEXTS = 4;
+
+    private static final Map<Long, Slots> DEVICES = new ConcurrentHashMap<>();
     private static final Map<Long, OpenClFailure> FAILED = new ConcurrentHashMap<>();
+
+    /** One device's engines: the idle ones, and how many are alive (idle or borrowed). */
+    private static final class Slots {
+        final LinkedBlockingDeque<OpenClLayerNorm> idle = new LinkedBlockingDeque<>();
+        final AtomicInteger live = new AtomicInteger();
+    }
 
     private OpenClEnginePool() {
     }
 
+    /** The most OpenCL contexts (engines) kept per device. */
+    public static int maxContexts() {
+        return Math.max(1, Integer.getInteger(MAX_CONTEXTS, DEFAULT_MAX_CONTEXTS));
+    }
+
     /**
-     * An engine for the device, ready to run.
+     * An engine for the device, ready to run; or {@code null} when every context of the device is
+     * busy and {@code wait} is false.
      *
-     * @throws OpenClFailure (COMPILE) if the kernel does not compile for the device
+     * @throws OpenClFailure (COMPILE, SELF_CHECK) if the kernel does not compile or run right there
      */
-    public static OpenClLayerNorm borrow(OpenCLDevice device) {
+    public static OpenClLayerNorm borrow(OpenCLDevice device, boolean wait) {
         FaultInjection.at(OpenClFailure.Stage.COMPILE, OpenClDevices.describe(device));
         OpenClFailure failed = FAILED.get(device.getDeviceId());
         if (failed != null) {
             throw failed;
         }
-        OpenClLayerNorm idle = idle(device.getDeviceId()).pollFirst();
-        if (idle != null) {
-            return idle;
+        Slots slots = DEVICES.computeIfAbsent(device.getDeviceId(), id -> new Slots());
+        if (FaultInjection.any()) {
+            // So that an injected fault reaches every stage, compiling and the self-check included.
+            for (OpenClLayerNorm idle = slots.idle.pollFirst(); idle != null; idle = slots.idle.pollFirst()) {
+                idle.close();
+            }
         }
+        while (true) {
+            OpenClLayerNorm idle = slots.idle.pollFirst();
+            if (idle != null) {
+                return idle;
+            }
+            if (slots.live.incrementAndGet() <= maxContexts()) {
+                return create(device, slots);
+            }
+            slots.live.decrementAndGet();
+            if (!wait) {
+                return null;
+            }
+            try {
+                // Polled, not taken: a context that closes (a failed engine) frees a slot without
+                // coming back to the idle queue.
+                idle = slots.idle.pollFirst(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OpenClFailure(OpenClFailure.Stage.DEVICE, "interrupted while waiting for an OpenCL context on "
+                        + OpenClDevices.describe(device));
+            }
+            if (idle != null) {
+                return idle;
+            }
+        }
+    }
+
+    private static OpenClLayerNorm create(OpenCLDevice device, Slots slots) {
         try {
-            return create(device);
+            OpenClLayerNorm engine = compile(device);
+            engine.markPooled();
+            return engine;
         } catch (OpenClFailure e) {
-            if (e.stage() == OpenClFailure.Stage.COMPILE) {
+            slots.live.decrementAndGet();
+            boolean deviceIsBad = e.stage() == OpenClFailure.Stage.COMPILE || e.stage() == OpenClFailure.Stage.SELF_CHECK;
+            if (deviceIsBad && !FaultInjection.any()) {
                 FAILED.put(device.getDeviceId(), e);
             }
             throw e;
@@ -52,21 +111,26 @@ public final class OpenClEnginePool {
      * Compiles one engine at a time: compiling is rare (engines are reused) and Aparapi's native
      * set-up is not known to be safe from several threads at once.
      */
-    private static synchronized OpenClLayerNorm create(OpenCLDevice device) {
+    private static synchronized OpenClLayerNorm compile(OpenCLDevice device) {
         return new OpenClLayerNorm(device);
     }
 
     /** Returns a healthy engine for reuse. An engine that failed must be closed instead. */
     public static void giveBack(OpenClLayerNorm engine) {
-        ConcurrentLinkedDeque<OpenClLayerNorm> idle = idle(engine.deviceId());
-        if (idle.size() < MAX_IDLE_PER_DEVICE) {
-            idle.offerFirst(engine);
-        } else {
-            engine.close();
+        DEVICES.get(engine.deviceId()).idle.offerFirst(engine);
+    }
+
+    /** An engine closed: its context no longer counts against the device. */
+    static void closed(OpenClLayerNorm engine) {
+        Slots slots = DEVICES.get(engine.deviceId());
+        if (slots != null && engine.pooled()) {
+            slots.live.decrementAndGet();
         }
     }
 
-    private static ConcurrentLinkedDeque<OpenClLayerNorm> idle(long deviceId) {
-        return IDLE.computeIfAbsent(deviceId, id -> new ConcurrentLinkedDeque<>());
+    /** Live contexts of a device, for tests. */
+    static int live(OpenCLDevice device) {
+        Slots slots = DEVICES.get(device.getDeviceId());
+        return slots == null ? 0 : slots.live.get();
     }
 }

@@ -42,6 +42,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private boolean selfChecking;
     private boolean ranOnce;
     private boolean closed;
+    /** Whether the pool counts this engine's context (engines made outside it are the maker's). */
+    private boolean pooled;
+    /** Rows of the latest batch whose device output was not finite though the Java engine's is: recomputed. */
+    private int faultyRows;
 
     /**
      * Compiles the kernel for the device.
@@ -88,12 +92,15 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         } finally {
             selfChecking = false;
         }
+        if (FaultInjection.active(OpenClFailure.Stage.SELF_CHECK.word())) {
+            out[0] = Double.NaN;
+        }
         // {1, 2, 3, 4}: mean 2.5, variance 1.25; with epsilon 0.75 the denominator is sqrt(2) exactly.
         double[] expected = {-1.5 / Math.sqrt(2), -0.5 / Math.sqrt(2), 0.5 / Math.sqrt(2), 1.5 / Math.sqrt(2)};
         for (int i = 0; i < 4; i++) {
             if (!(Math.abs(out[i] - expected[i]) <= 1e-15)) {
                 close();
-                throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "the layer-norm kernel gave wrong results on "
+                throw new OpenClFailure(OpenClFailure.Stage.SELF_CHECK, "the layer-norm kernel gave wrong results on "
                         + description + " in its self-check: " + java.util.Arrays.toString(out));
             }
         }
@@ -113,6 +120,14 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         return device.getDeviceId();
     }
 
+    boolean pooled() {
+        return pooled;
+    }
+
+    void markPooled() {
+        pooled = true;
+    }
+
     @Override
     public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
@@ -126,9 +141,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.inD = stage(kernel.inD, n);
         kernel.outD = stage(kernel.outD, n);
         System.arraycopy(in, base, kernel.inD, 0, n);
-        kernel.put(kernel.inD);
+        transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inD));
         run(layout, spec, stats);
-        kernel.get(kernel.outD);
+        transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outD));
         deliver(kernel.outD, in, out, layout, spec, stats);
     }
 
@@ -145,9 +160,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.inF = stage(kernel.inF, n);
         kernel.outF = stage(kernel.outF, n);
         System.arraycopy(in, base, kernel.inF, 0, n);
-        kernel.put(kernel.inF);
+        transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inF));
         run(layout, spec, stats);
-        kernel.get(kernel.outF);
+        transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outF));
         deliver(kernel.outF, in, out, layout, spec, stats);
     }
 
@@ -157,6 +172,24 @@ public final class OpenClLayerNorm implements LayerNormEngine {
 
     private static float[] stage(float[] buffer, int n) {
         return buffer.length >= n ? buffer : new float[Math.max(n, buffer.length + buffer.length / 2)];
+    }
+
+    /**
+     * One Aparapi call that moves data, inside the fault handling: any failure of it is an
+     * {@link OpenClFailure} of {@code stage}, which the caller turns into the Java engine (auto) or
+     * an error (opencl), never a failed task.
+     */
+    private void transfer(OpenClFailure.Stage stage, Runnable call) {
+        try {
+            if (!selfChecking) {
+                FaultInjection.at(stage, description);
+            }
+            call.run();
+        } catch (OpenClFailure e) {
+            throw e;
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
+            throw new OpenClFailure(stage, "the " + stage.word() + " step failed on " + description + ": " + e, e);
+        }
     }
 
     /** Ships offsets and parameters, runs the kernel, and checks that it really ran on OpenCL. */
@@ -176,32 +209,38 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         for (int r = 0; r <= rows; r++) {
             kernel.offsets[r] = (r < rows ? layout.start(r) : layout.end()) - base;
         }
-        kernel.put(kernel.offsets);
-        loadSpec(spec);
+        transfer(OpenClFailure.Stage.TRANSFER_IN, () -> {
+            kernel.put(kernel.offsets);
+            loadSpec(spec);
+        });
         kernel.rows = rows;
         int global = (rows + localSize - 1) / localSize * localSize;
-        Range range = device.createRange(global, localSize);
         try {
             if (!selfChecking) {
                 FaultInjection.at(OpenClFailure.Stage.EXECUTE, description);
             }
+            Range range = device.createRange(global, localSize);
             kernel.execute(range);
             ranOnce = true;
         } catch (OpenClFailure e) {
             throw e;
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException | LinkageError | StackOverflowError e) {
             throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "the layer-norm kernel failed on " + description
                     + ": " + e, e);
         }
-        if (!kernel.isRunningCL()) {
-            throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "Aparapi did not run the kernel on " + description
-                    + " but in mode " + kernel.getExecutionMode() + "; its results are discarded");
+        boolean fellBack = !selfChecking && FaultInjection.active(FaultInjection.FALLBACK);
+        if (!kernel.isRunningCL() || fellBack) {
+            throw new OpenClFailure(OpenClFailure.Stage.EXECUTE, "Aparapi did not execute the kernel on " + description
+                    + " but in mode " + (fellBack ? "JTP (injected: " + FaultInjection.PROPERTY + ")"
+                    : kernel.getExecutionMode()) + "; its results are discarded");
         }
-        kernel.get(kernel.status);
-        if (stats != null) {
-            kernel.get(kernel.meanOut);
-            kernel.get(kernel.invStdOut);
-        }
+        transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> {
+            kernel.get(kernel.status);
+            if (stats != null) {
+                kernel.get(kernel.meanOut);
+                kernel.get(kernel.invStdOut);
+            }
+        });
     }
 
     /** Scale and shift go to the device once per spec, not once per batch. */
@@ -223,36 +262,84 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     }
 
     /**
+     * Rows of the latest batch whose device output held NaN or an infinity while the Java
+     * engine's does not: a device fault. They were recomputed by the Java engine; the caller
+     * counts them so, or fails if OpenCL was required.
+     */
+    public int faultyRowsInLastBatch() {
+        return faultyRows;
+    }
+
+    /**
      * Copies the kernel's rows to {@code out}; rows it left (out of its safe range, or not finite)
      * are done by the exact Java engine instead, from {@code in}, which for those rows is intact
      * even when {@code out} is {@code in}.
+     *
+     * <p>A row the kernel did is checked on the host too: an output that is not finite (flagged by
+     * the kernel, or found here) is a device fault unless the Java engine's output is not finite
+     * either (a scale so large that the row overflows). Such rows are recomputed by the Java
+     * engine and counted in {@link #faultyRowsInLastBatch()}.
      */
     private void deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec,
                          RowStatistics stats) {
         if (stats != null) {
             stats.ensure(layout.rowCount());
         }
+        faultyRows = 0;
+        boolean injectNaN = !selfChecking && FaultInjection.active(OpenClFailure.Stage.OUTPUT.word());
         RowStatistics one = stats == null ? null : new RowStatistics().ensure(1);
+        int base = layout.start(0);
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int length = layout.length(r);
-            if (kernel.status[r] == 0) {
-                System.arraycopy(kernelOut, start - layout.start(0), out, start, length);
+            if (injectNaN && length > 0) {
+                if (kernelOut instanceof double[]) {
+                    ((double[]) kernelOut)[start - base] = Double.NaN;
+                } else {
+                    ((float[]) kernelOut)[start - base] = Float.NaN;
+                }
+            }
+            boolean suspect = kernel.status[r] == 2
+                    || (kernel.status[r] == 0 && !allFinite(kernelOut, start - base, length));
+            if (kernel.status[r] == 0 && !suspect) {
+                System.arraycopy(kernelOut, start - base, out, start, length);
                 if (stats != null) {
                     stats.set(r, kernel.meanOut[r], kernel.invStdOut[r]);
                 }
+                continue;
+            }
+            BatchLayout row = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
+            if (in instanceof double[]) {
+                exact.normalize((double[]) in, (double[]) out, row, spec, one);
             } else {
-                BatchLayout row = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
-                if (in instanceof double[]) {
-                    exact.normalize((double[]) in, (double[]) out, row, spec, one);
-                } else {
-                    exact.normalize((float[]) in, (float[]) out, row, spec, one);
+                exact.normalize((float[]) in, (float[]) out, row, spec, one);
+            }
+            if (suspect && allFinite(out, start, length)) {
+                faultyRows++;
+            }
+            if (stats != null) {
+                stats.set(r, one.mean(0), one.invStdDev(0));
+            }
+        }
+    }
+
+    private static boolean allFinite(Object values, int from, int length) {
+        if (values instanceof double[]) {
+            double[] d = (double[]) values;
+            for (int i = from; i < from + length; i++) {
+                if (!Double.isFinite(d[i])) {
+                    return false;
                 }
-                if (stats != null) {
-                    stats.set(r, one.mean(0), one.invStdDev(0));
+            }
+        } else {
+            float[] f = (float[]) values;
+            for (int i = from; i < from + length; i++) {
+                if (!Float.isFinite(f[i])) {
+                    return false;
                 }
             }
         }
+        return true;
     }
 
     /**
@@ -265,8 +352,14 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         if (!closed) {
             closed = true;
             if (ranOnce) {
-                kernel.dispose();
+                try {
+                    kernel.dispose();
+                } catch (RuntimeException | LinkageError e) {
+                    // Nothing is left to save: the engine is gone either way, and a failing
+                    // device's context is the driver's to reclaim.
+                }
             }
+            OpenClEnginePool.closed(this);
         }
     }
 }

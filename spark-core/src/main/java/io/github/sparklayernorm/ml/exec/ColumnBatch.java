@@ -49,6 +49,11 @@ final class ColumnBatch {
         return rows;
     }
 
+    /** The rows the engine sees: one per group with groups, else one per cell. */
+    int engineRowCount() {
+        return groupSize > 0 ? valueCount() / groupSize : rows;
+    }
+
     int valueCount() {
         return offsets[rows];
     }

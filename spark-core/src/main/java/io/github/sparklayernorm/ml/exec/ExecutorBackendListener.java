@@ -19,8 +19,14 @@ final class ExecutorBackendListener implements BackendListener {
 
     private final String stage;
     private final NormalizerMetrics metrics;
-    /** Data rows in the batch being normalized: with groups the engine sees more (one per group). */
-    private long rowsInBatch = -1;
+    /**
+     * The batch being normalized: its data rows and the engine's rows (one per group, with groups),
+     * and what of each is still to be counted. A batch may be split between backends (rows a
+     * device got wrong are Java's); engine rows are turned into data rows in proportion, the
+     * last part taking the rest, so that every data row counts exactly once.
+     */
+    private long dataLeft = -1;
+    private long engineLeft;
 
     private final long partition;
 
@@ -34,14 +40,32 @@ final class ExecutorBackendListener implements BackendListener {
         return "java".equals(backend) ? backend : backend + ": " + device;
     }
 
-    /** The next batch holds this many data rows, whatever the number of groups the engine sees. */
-    void nextBatchHolds(long dataRows) {
-        rowsInBatch = dataRows;
+    /** The next batch holds this many data rows, and the engine sees this many rows (groups) in it. */
+    void nextBatchHolds(long dataRows, long engineRows) {
+        dataLeft = dataRows;
+        engineLeft = engineRows;
     }
 
     @Override
     public void rowsNormalized(String backend, String device, long count) {
-        metrics.add(partition, NormalizerMetrics.BACKEND + key(backend, device), rowsInBatch >= 0 ? rowsInBatch : count);
+        long data = count;
+        if (dataLeft >= 0) {
+            data = count >= engineLeft ? dataLeft : Math.min(dataLeft, (count * dataLeft + engineLeft - 1) / engineLeft);
+            dataLeft -= data;
+            engineLeft -= count;
+        }
+        if (data > 0) {
+            metrics.add(partition, NormalizerMetrics.BACKEND + key(backend, device), data);
+        }
+    }
+
+    @Override
+    public void recomputed(OpenClFailure.Stage stage, String device) {
+        if (LOGGED.add("recomputed " + stage + " " + device)) {
+            LOG.warn("spark-layernorm: OpenCL device {} wrote NaN or infinite values for rows whose input is"
+                    + " finite (a device fault); those rows were recomputed on the Java engine and are counted as"
+                    + " its rows. Check the device and its driver.", device);
+        }
     }
 
     @Override

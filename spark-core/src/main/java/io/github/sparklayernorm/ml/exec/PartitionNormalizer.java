@@ -194,7 +194,7 @@ public final class PartitionNormalizer
                 }
             }
             for (ColumnBatch column : columns) {
-                listener.nextBatchHolds(column.rowCount());
+                listener.nextBatchHolds(column.rowCount(), column.engineRowCount());
                 column.normalize(engine, spec);
             }
             dropNonFinite();
