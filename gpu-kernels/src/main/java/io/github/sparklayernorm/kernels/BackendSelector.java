@@ -1,8 +1,8 @@
 package io.github.sparklayernorm.kernels;
 
 import com.aparapi.device.OpenCLDevice;
-import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.FaultInjection;
+import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
 import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
 import io.github.sparklayernorm.kernels.opencl.SignalChaining;

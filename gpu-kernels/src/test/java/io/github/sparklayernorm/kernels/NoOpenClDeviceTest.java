@@ -4,11 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,28 +20,19 @@ class NoOpenClDeviceTest {
     @TempDir
     Path emptyVendors;
 
-    @TempDir
-    Path logs;
 
     @Test
     void autoUsesJavaAndOpenclFailsSayingWhatItFound() throws Exception {
-        Path stderr = logs.resolve("stderr.txt");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                NoOpenClDeviceProbe.class.getName());
-        builder.environment().put("OCL_ICD_VENDORS", emptyVendors.toString());
-        builder.redirectError(stderr.toFile());
-        Process process = builder.start();
-        List<String> lines = List.of(new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
-                .split("\n"));
-        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "probe JVM did not finish");
-        assertEquals(0, process.exitValue(), lines.toString());
+        Map<String, String> env = new HashMap<>();
+        env.put("OCL_ICD_VENDORS", emptyVendors.toString());
+        ChildJvm.Result run = ChildJvm.run(List.of(), env, true, 120, NoOpenClDeviceProbe.class.getName());
+        List<String> lines = List.of(run.output.split("\n"));
+        assertEquals(0, run.exitCode, lines.toString());
         assertTrue(lines.get(0).startsWith("auto: java -0.99999"), lines.toString());
         assertTrue(lines.get(1).startsWith("opencl: ") && lines.get(1).contains("backend 'opencl' needs an OpenCL device")
                 && lines.get(1).contains("found"), lines.toString());
         // No OpenCL is the normal case under auto: nothing may log it as an error (Aparapi does,
         // where the OpenCL loader library itself is missing, unless it is kept quiet).
-        String log = Files.readString(stderr);
-        assertFalse(log.contains("SEVERE") || log.contains("ERROR"), log);
+        assertFalse(run.errors.contains("SEVERE") || run.errors.contains("ERROR"), run.errors);
     }
 }

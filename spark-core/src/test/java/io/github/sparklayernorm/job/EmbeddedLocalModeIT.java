@@ -3,14 +3,13 @@ package io.github.sparklayernorm.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.sparklayernorm.kernels.ChildJvm;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,17 +39,13 @@ class EmbeddedLocalModeIT {
     @Test
     void withoutAMasterTheJobRunsEmbeddedInLocalMode() throws Exception {
         String output = dir.resolve("embedded").toString();
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // Spark's JVM flags, as this test JVM got them.
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LayerNormJob.class.getName(),
-                "--input", sample, "--output", output, "--input-col", "features"));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(3, TimeUnit.MINUTES));
-        assertEquals(0, process.exitValue(), printed);
+        List<String> options = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList());
+        ChildJvm.Result run = ChildJvm.run(options, Map.of(), false, 180, LayerNormJob.class.getName(),
+                "--input", sample, "--output", output, "--input-col", "features");
+        String printed = run.output;
+        assertEquals(0, run.exitCode, printed);
         assertTrue(printed.contains("rows written:  500"), printed);
         assertEquals(500, spark.read().parquet(output).count());
     }

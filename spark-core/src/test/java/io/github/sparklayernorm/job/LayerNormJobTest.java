@@ -118,6 +118,20 @@ class LayerNormJobTest {
     }
 
     @Test
+    void scaleFromAShardedCheckpointByItsIndex() {
+        String output = dir.resolve("out-sharded").toString();
+        Run run = job("--input", sample, "--output", output, "--input-col", "features", "--output-col", "ln",
+                "--scale", "src/test/resources/weights/sharded/model.safetensors.index.json:encoder.ln.weight");
+        assertEquals(0, run.code, run.err);
+        // The shard's encoder.ln.weight holds these (written by NumPy: make_fixtures.py).
+        double[] scale = {-1.0, -0.5, 0.0, 0.25, 0.5, 1.0, 1.5, 2.0};
+        Map<Long, double[]> in = vectors(spark.read().parquet(sample), "features");
+        Map<Long, double[]> got = vectors(spark.read().parquet(output), "ln");
+        in.forEach((id, x) -> Tolerance.assertDoubleRowClose("row " + id, got.get(id), 0,
+                ExactLayerNorm.of(x, 1e-5, scale, null), scale, null));
+    }
+
+    @Test
     void groupsAndTheMeanColumn() {
         String output = dir.resolve("out-groups").toString();
         Run run = job("--input", sample, "--output", output, "--input-col", "features", "--output-col", "ln",

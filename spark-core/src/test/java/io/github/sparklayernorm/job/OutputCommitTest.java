@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.sparklayernorm.kernels.ChildJvm;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
@@ -158,14 +158,10 @@ class OutputCommitTest {
     }
 
     private int runAndHaltAt(String step) throws Exception {
-        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
-                HaltingCommit.class.getName(), staging.toString(), target.toString(), step)
-                .redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the child JVM did not finish");
-        assertTrue(output.isBlank() || !output.contains("Exception"), output);
-        return process.exitValue();
+        ChildJvm.Result run = ChildJvm.run(List.of(), Map.of(), false, 60, HaltingCommit.class.getName(),
+                staging.toString(), target.toString(), step);
+        assertFalse(run.output.contains("Exception"), run.output);
+        return run.exitCode;
     }
 
     /** Run in a child JVM: replaces the output on a file system that halts the JVM at one step. */

@@ -3,12 +3,12 @@ package io.github.sparklayernorm.ml;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.sparklayernorm.kernels.ChildJvm;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -24,24 +24,22 @@ class BoundedMemoryIT {
 
     @Test
     void tenMillionRowsOf256GoThroughAOneGigabyteHeap() throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx1g");
-        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        List<String> options = new ArrayList<>();
+        options.add("-Xmx1g");
+        options.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
-        command.add("-Dlog4j2.configurationFile=" + Path.of("..", "bin", "log4j2-quiet.properties").toAbsolutePath());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), BoundedMemoryProbe.class.getName(),
-                "10000000", "256", "8"));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
-        builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
-        Process process = builder.start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(20, TimeUnit.MINUTES), "the run did not finish");
-        assertEquals(0, process.exitValue(), output);
+        options.add("-Dlog4j2.configurationFile=" + Path.of("..", "bin", "log4j2-quiet.properties").toAbsolutePath());
+        ChildJvm.Result run = ChildJvm.run(options, Map.of("SPARK_LOCAL_IP", "127.0.0.1"), false, 20 * 60,
+                BoundedMemoryProbe.class.getName(), "10000000", "256", "8");
+        String output = run.output;
+        assertEquals(0, run.exitCode, output);
         Matcher summary = Pattern.compile("rows read (\\d+), ([0-9.]+) s, heap peak (\\d+) MB of (\\d+) MB").matcher(output);
         assertTrue(summary.find(), output);
         System.out.println("BoundedMemoryIT: " + summary.group());
         assertEquals(10_000_000L, Long.parseLong(summary.group(1)));
         assertTrue(Long.parseLong(summary.group(4)) <= 1024, "heap limit " + summary.group(4) + " MB");
+        // What docs/performance.md reports (321-342 MB), with room for the machine: a batch, not a
+        // partition (2.5 GB here), is what the heap holds.
+        assertTrue(Long.parseLong(summary.group(3)) <= 512, "heap peak " + summary.group(3) + " MB");
     }
 }

@@ -3,6 +3,7 @@ package io.github.sparklayernorm.ml;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -28,29 +29,50 @@ class LayerNormalizerPersistenceTest {
     @TempDir
     Path dir;
 
+    /** Every param set to a value other than its default. */
     private static LayerNormalizer configured() {
-        return new LayerNormalizer().setInputCols(new String[] {"a", "b"}).setOutputCols(new String[] {"a2", "b2"})
+        return new LayerNormalizer().setInputCol("a").setOutputCol("a2")
                 .setEpsilon(1e-3).setScale(new double[] {0.5, 2, -1}).setShift(new double[] {1, 0, 3})
-                .setHandleInvalid("skip");
+                .setHandleInvalid("skip").setBackend("java").setBatchSize(333).setGroupSize(3)
+                .setMeanCol("mean").setInvStdDevCol("inv");
     }
 
-    private static void assertSameParams(LayerNormalizer expected, LayerNormalizer actual) {
+    /** Every param: set or not, and its value (arrays by content). */
+    private static void assertSameParams(org.apache.spark.ml.param.Params expected,
+                                         org.apache.spark.ml.param.Params actual) {
         assertEquals(expected.uid(), actual.uid());
-        assertArrayEquals(expected.getInputCols(), actual.getInputCols());
-        assertArrayEquals(expected.getOutputCols(), actual.getOutputCols());
-        assertEquals(expected.getEpsilon(), actual.getEpsilon());
-        assertArrayEquals(expected.getScale(), actual.getScale());
-        assertArrayEquals(expected.getShift(), actual.getShift());
-        assertEquals(expected.getHandleInvalid(), actual.getHandleInvalid());
+        assertEquals(expected.params().length, actual.params().length);
+        for (org.apache.spark.ml.param.Param<?> param : expected.params()) {
+            org.apache.spark.ml.param.Param<?> same = actual.getParam(param.name());
+            assertEquals(expected.isSet(param), actual.isSet(same), param.name() + " set");
+            if (expected.isDefined(param)) {
+                Object want = expected.getOrDefault(param);
+                Object got = actual.getOrDefault(same);
+                assertTrue(java.util.Objects.deepEquals(want, got), param.name() + ": " + want + " vs " + got);
+            }
+        }
     }
 
     @Test
-    void savedStageLoadsWithTheSameParams() throws IOException {
+    void everyParamIsSavedAndLoaded() throws IOException {
         SparkTestSession.get();
         LayerNormalizer ln = configured();
-        String path = dir.resolve("ln").toString();
+        for (org.apache.spark.ml.param.Param<?> param : ln.params()) {
+            boolean multi = param.name().equals("inputCols") || param.name().equals("outputCols");
+            assertEquals(!multi, ln.isSet(param), param.name() + " is set by configured()");
+        }
+        String path = dir.resolve("all").toString();
         ln.save(path);
         assertSameParams(ln, LayerNormalizer.load(path));
+        LayerNormalizer multi = new LayerNormalizer().setInputCols(new String[] {"a", "b"})
+                .setOutputCols(new String[] {"a2", "b2"});
+        multi.save(dir.resolve("multi").toString());
+        assertSameParams(multi, LayerNormalizer.load(dir.resolve("multi").toString()));
+        RmsNormalizer rms = new RmsNormalizer().setInputCol("h").setOutputCol("h2").setGroupSize(4)
+                .setScale(new double[] {1, 2, 3, 4}).setInvStdDevCol("invRms").setBackend("java").setBatchSize(9)
+                .setEpsilon(1e-6).setHandleInvalid("keep");
+        rms.save(dir.resolve("rms").toString());
+        assertSameParams(rms, RmsNormalizer.load(dir.resolve("rms").toString()));
     }
 
     @Test

@@ -213,7 +213,9 @@ class LayerNormalizerTransformTest {
         Dataset<Row> df = frame(field("x", DOUBLES), arrays).repartition(1);
         List<Row> out = new LayerNormalizer().setInputCol("x").setOutputCol("y").transform(df).collectAsList();
         assertEquals(n, out.size());
-        double[] expected = values(out.get(0).getAs("y"));
+        // Every row {i, i+1, i+3} has mean i + 4/3 and deviations -4/3, -1/3, 5/3: variance 14/9.
+        double denominator = Math.sqrt(14.0 / 9 + 1e-5);
+        double[] expected = {(-4.0 / 3) / denominator, (-1.0 / 3) / denominator, (5.0 / 3) / denominator};
         for (int i = 0; i < n; i++) {
             assertEquals(i, out.get(i).getInt(0));
             assertArrayEquals(expected, values(out.get(i).getAs("y")), 1e-12, "row " + i);

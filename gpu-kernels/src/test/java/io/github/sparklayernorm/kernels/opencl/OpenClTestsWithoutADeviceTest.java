@@ -3,11 +3,11 @@ package io.github.sparklayernorm.kernels.opencl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
+import io.github.sparklayernorm.kernels.ChildJvm;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,22 +42,14 @@ class OpenClTestsWithoutADeviceTest {
     }
 
     private Map<String, String> runWithoutOpenCl(boolean ci) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder builder = new ProcessBuilder(java, "--add-modules=jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), "-Dcom.aparapi.logLevel=OFF",
-                OpenClTestRun.class.getName(), OpenClLayerNormTest.class.getName());
-        builder.environment().put("OCL_ICD_VENDORS", emptyVendors.toString());
-        builder.environment().remove("CI");
-        if (ci) {
-            builder.environment().put("CI", "true");
-        }
-        builder.redirectError(ProcessBuilder.Redirect.DISCARD);
-        Process process = builder.start();
-        byte[] output = process.getInputStream().readAllBytes();
-        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "the child JVM did not finish");
-        assertEquals(0, process.exitValue());
+        Map<String, String> env = new HashMap<>();
+        env.put("OCL_ICD_VENDORS", emptyVendors.toString());
+        env.put("CI", ci ? "true" : null);
+        ChildJvm.Result run = ChildJvm.run(List.of("--add-modules=jdk.incubator.vector", "-Dcom.aparapi.logLevel=OFF"),
+                env, true, 120, OpenClTestRun.class.getName(), OpenClLayerNormTest.class.getName());
+        assertEquals(0, run.exitCode, run.output + run.errors);
         Map<String, String> result = new HashMap<>();
-        for (String line : new String(output, StandardCharsets.UTF_8).split("\n")) {
+        for (String line : run.output.split("\n")) {
             int eq = line.indexOf('=');
             if (eq > 0) {
                 result.put(line.substring(0, eq), line.substring(eq + 1));
