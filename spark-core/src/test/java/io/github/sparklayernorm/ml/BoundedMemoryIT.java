@@ -38,8 +38,8 @@ class BoundedMemoryIT {
         System.out.println("BoundedMemoryIT: " + summary.group());
         assertEquals(10_000_000L, Long.parseLong(summary.group(1)));
         assertTrue(Long.parseLong(summary.group(4)) <= 1024, "heap limit " + summary.group(4) + " MB");
-        // What docs/performance.md reports (321-342 MB), with room for the machine: a batch, not a
+        // What docs/performance.md reports (321-427 MB), with room for the machine: a batch, not a
         // partition (2.5 GB here), is what the heap holds.
-        assertTrue(Long.parseLong(summary.group(3)) <= 512, "heap peak " + summary.group(3) + " MB");
+        assertTrue(Long.parseLong(summary.group(3)) <= 640, "heap peak " + summary.group(3) + " MB");
     }
 }
