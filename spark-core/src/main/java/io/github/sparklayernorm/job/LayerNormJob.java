@@ -414,8 +414,7 @@ public final class LayerNormJob implements Callable<Integer> {
         boolean handedOver = false;
         try {
             data.write().format(outputFormat.name()).option("header", "true").save(staging.toString());
-            long written = spark.read().format(outputFormat.name()).option("header", "true").load(staging.toString())
-                    .count();
+            long written = rowsIn(spark, fs, staging);
             long read = normalizer.rowsRead();
             if (written == 0 && read > 0 && !allowEmptyOutput) {
                 throw new JobFailure("read " + read + " rows and would write none: " + normalizer.rowsSkipped()
@@ -433,6 +432,23 @@ public final class LayerNormJob implements Callable<Integer> {
                 fs.delete(staging, true);
             }
         }
+    }
+
+    /**
+     * The rows of a written folder, read back from its part files: Parquet and ORC answer from
+     * their footers. (By the files, not the folder: Spark skips a folder whose name starts with
+     * '.', as the staging folder's does so that readers of the parent skip it too.)
+     */
+    private long rowsIn(SparkSession spark, FileSystem fs, Path folder) throws IOException {
+        FileStatus[] files = fs.globStatus(new Path(folder, "part-*"));
+        if (files == null || files.length == 0) {
+            return 0;
+        }
+        String[] paths = new String[files.length];
+        for (int i = 0; i < files.length; i++) {
+            paths[i] = files[i].getPath().toString();
+        }
+        return spark.read().format(outputFormat.name()).option("header", "true").load(paths).count();
     }
 
     /** JSON and CSV cannot hold Spark ML vectors: write them as arrays of doubles. */
