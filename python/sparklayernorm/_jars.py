@@ -1,0 +1,39 @@
+"""The library jars bundled in this package, one per Spark line."""
+import glob
+import os
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+#: PySpark lines the package supports, and the Scala version of their jars.
+SCALA_FOR_SPARK = {"3.5": "2.12", "4.0": "2.13", "4.1": "2.13"}
+
+
+def _spark_line(version):
+    return ".".join(version.split(".")[:2])
+
+
+def jar_path(spark_version=None):
+    """The absolute path of the bundled jar for the installed pyspark's Spark line.
+
+    Give it to Spark: ``SparkSession.builder.config("spark.jars", jar_path())``, or for a Spark
+    Connect server ``--jars`` with the same path (the server must load it at start).
+
+    :param spark_version: the Spark version to match (default: the installed pyspark's)
+    """
+    if spark_version is None:
+        import pyspark
+
+        spark_version = pyspark.__version__
+    line = _spark_line(spark_version)
+    scala = SCALA_FOR_SPARK.get(line)
+    if scala is None:
+        raise RuntimeError(
+            "spark-layernorm supports Spark %s; this is Spark %s"
+            % (", ".join(sorted(SCALA_FOR_SPARK)), spark_version))
+    jars = sorted(glob.glob(os.path.join(_HERE, "jars", "spark-layernorm-core_%s-*.jar" % scala)))
+    if not jars:
+        raise RuntimeError(
+            "this spark-layernorm package was built without the Scala %s jar that Spark %s needs;"
+            " build it with mvn -B -DskipTests install%s, then reinstall the package"
+            % (scala, spark_version, " -Pspark-3.5" if scala == "2.12" else ""))
+    return jars[-1]

@@ -1,0 +1,264 @@
+"""PySpark wrappers of the Java stages ``io.github.sparklayernorm.ml.LayerNormalizer`` and
+``RmsNormalizer``: every Java param under the same name, doc and default.
+
+The classes live under the Java package's name (``__module__``), which ``sparklayernorm`` registers
+in ``sys.modules``: PySpark finds a saved stage's Python class from its Java class name, and Spark
+Connect names the Java class from the Python class's module.
+"""
+from typing import Any, Dict, List, Optional
+
+from pyspark import keyword_only
+from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.util import JavaMLReadable, JavaMLWritable
+from pyspark.ml.wrapper import JavaTransformer
+
+JAVA_PACKAGE = "io.github.sparklayernorm.ml"
+
+#: The Java stages' defaults (Spark Connect sends only the params a user set, so these must agree).
+DEFAULT_EPSILON = 1e-5
+DEFAULT_BATCH_SIZE = 4096
+MAX_BATCH_SIZE = 1 << 20
+
+
+def _require_stage_class(java_class: str) -> None:
+    """A clear error where the library's jar is missing from a classic session's class path."""
+    from pyspark.sql.utils import is_remote
+
+    if is_remote():
+        return
+    from pyspark import SparkContext
+    from py4j.java_gateway import JavaClass
+
+    sc = SparkContext._active_spark_context
+    if sc is None:
+        raise RuntimeError("%s needs an active SparkSession; start one first, with the library's jar:"
+                           " SparkSession.builder.config('spark.jars', sparklayernorm.jar_path())"
+                           % java_class.rsplit(".", 1)[-1])
+    target: Any = sc._jvm
+    for part in java_class.split("."):
+        target = getattr(target, part)
+    if not isinstance(target, JavaClass):
+        raise RuntimeError(
+            "the spark-layernorm jar is not on this Spark session's class path (%s not found). Start the"
+            " session with it: SparkSession.builder.config('spark.jars', sparklayernorm.jar_path());"
+            " with spark-submit or pyspark, pass --jars with that path" % java_class)
+
+
+class _RowNormalizerParams(Params):
+    """The params both stages share (the Java RowNormalizer's), with its docs and defaults."""
+
+    inputCol: "Param[str]" = Param(Params._dummy(), "inputCol", "input column name",
+                                   typeConverter=TypeConverters.toString)
+    outputCol: "Param[str]" = Param(Params._dummy(), "outputCol", "output column name",
+                                    typeConverter=TypeConverters.toString)
+    inputCols: "Param[List[str]]" = Param(Params._dummy(), "inputCols",
+                                          "input column names, normalized in one pass",
+                                          typeConverter=TypeConverters.toListString)
+    outputCols: "Param[List[str]]" = Param(Params._dummy(), "outputCols",
+                                           "output column names, one per input column",
+                                           typeConverter=TypeConverters.toListString)
+
+    epsilon: "Param[float]" = Param(
+        Params._dummy(), "epsilon",
+        "added under the square root; finite and > 0 (PyTorch and ONNX use 1e-5)",
+        typeConverter=TypeConverters.toFloat)
+    scale: "Param[List[float]]" = Param(
+        Params._dummy(), "scale",
+        "per-feature scale (gamma) applied after normalizing; all ones when unset. When set, every row"
+        " (every group, with groupSize) must have its length",
+        typeConverter=TypeConverters.toListFloat)
+    groupSize: "Param[int]" = Param(
+        Params._dummy(), "groupSize",
+        "normalize each consecutive block of this many values of a row on its own (one token of a"
+        " flattened [tokens x hidden] row); unset: the whole row. Rows must be a multiple of it",
+        typeConverter=TypeConverters.toInt)
+    handleInvalid: "Param[str]" = Param(
+        Params._dummy(), "handleInvalid",
+        "how to handle invalid rows (null, empty, NaN or infinite values, a length other than scale/shift's):"
+        " 'error' fails the job, 'skip' drops the row, 'keep' keeps it with a null output",
+        typeConverter=TypeConverters.toString)
+    backend: "Param[str]" = Param(
+        Params._dummy(), "backend",
+        "which engine normalizes: 'auto' (a GPU when the executor has one, else Java), 'java',"
+        " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
+        typeConverter=TypeConverters.toString)
+    batchSize: "Param[int]" = Param(
+        Params._dummy(), "batchSize",
+        "most rows handed to the engine (and to the device) at a time, from 1 to %d; memory is bounded by"
+        " the batch. The Java engine also caps a batch at 32,768 values, which keeps it in the CPU's cache"
+        % MAX_BATCH_SIZE,
+        typeConverter=TypeConverters.toInt)
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self._setDefault(outputCol=self.uid + "__output", epsilon=DEFAULT_EPSILON, handleInvalid="error",
+                         backend="auto", batchSize=DEFAULT_BATCH_SIZE)
+
+    def getInputCol(self) -> str:
+        return self.getOrDefault(self.inputCol)
+
+    def getOutputCol(self) -> str:
+        return self.getOrDefault(self.outputCol)
+
+    def getInputCols(self) -> List[str]:
+        return self.getOrDefault(self.inputCols)
+
+    def getOutputCols(self) -> List[str]:
+        return self.getOrDefault(self.outputCols)
+
+    def getEpsilon(self) -> float:
+        return self.getOrDefault(self.epsilon)
+
+    def getScale(self) -> Optional[List[float]]:
+        return self.getOrDefault(self.scale) if self.isDefined(self.scale) else None
+
+    def getGroupSize(self) -> Optional[int]:
+        return self.getOrDefault(self.groupSize) if self.isDefined(self.groupSize) else None
+
+    def getInvStdDevCol(self) -> Optional[str]:
+        return self.getOrDefault(self.invStdDevCol) if self.isDefined(self.invStdDevCol) else None
+
+    def getHandleInvalid(self) -> str:
+        return self.getOrDefault(self.handleInvalid)
+
+    def getBackend(self) -> str:
+        return self.getOrDefault(self.backend)
+
+    def getBatchSize(self) -> int:
+        return self.getOrDefault(self.batchSize)
+
+    def setInputCol(self, value: str) -> Any:
+        return self._set(inputCol=value)
+
+    def setOutputCol(self, value: str) -> Any:
+        return self._set(outputCol=value)
+
+    def setInputCols(self, value: List[str]) -> Any:
+        return self._set(inputCols=value)
+
+    def setOutputCols(self, value: List[str]) -> Any:
+        return self._set(outputCols=value)
+
+    def setEpsilon(self, value: float) -> Any:
+        return self._set(epsilon=value)
+
+    def setScale(self, value: Any) -> Any:
+        """Gamma, one value per feature: a list or a numpy array (e.g. from :func:`read_tensor`)."""
+        return self._set(scale=value)
+
+    def setGroupSize(self, value: int) -> Any:
+        return self._set(groupSize=value)
+
+    def setInvStdDevCol(self, value: str) -> Any:
+        return self._set(invStdDevCol=value)
+
+    def setHandleInvalid(self, value: str) -> Any:
+        return self._set(handleInvalid=value)
+
+    def setBackend(self, value: str) -> Any:
+        return self._set(backend=value)
+
+    def setBatchSize(self, value: int) -> Any:
+        return self._set(batchSize=value)
+
+
+class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["LayerNormalizer"], JavaMLWritable):
+    """Layer normalization of each row of a vector or array column, over the row's own values:
+    ``y = scale * (x - mean(x)) / sqrt(var(x) + epsilon) + shift``, with the biased variance, as
+    PyTorch's ``nn.LayerNorm`` and ONNX's ``LayerNormalization`` compute it.
+
+    >>> ln = LayerNormalizer(inputCol="features", outputCol="normalized", scale=gamma, shift=beta)
+    >>> ln.transform(df)
+    """
+
+    __module__ = JAVA_PACKAGE
+    _JAVA_CLASS = JAVA_PACKAGE + ".LayerNormalizer"
+
+    shift: "Param[List[float]]" = Param(
+        Params._dummy(), "shift",
+        "per-feature shift (beta) added last; all zeros when unset. When set, every row (every group,"
+        " with groupSize) must have its length",
+        typeConverter=TypeConverters.toListFloat)
+    meanCol: "Param[str]" = Param(
+        Params._dummy(), "meanCol",
+        "optional output column with each row's mean (ONNX's Mean): a double, or one per group with groupSize",
+        typeConverter=TypeConverters.toString)
+    invStdDevCol: "Param[str]" = Param(
+        Params._dummy(), "invStdDevCol",
+        "optional output column with each row's 1 / sqrt(var + epsilon) (ONNX's InvStdDev):"
+        " a double, or one per group with groupSize",
+        typeConverter=TypeConverters.toString)
+
+    _input_kwargs: Dict[str, Any]
+
+    @keyword_only
+    def __init__(self, *, inputCol: Optional[str] = None, outputCol: Optional[str] = None,
+                 inputCols: Optional[List[str]] = None, outputCols: Optional[List[str]] = None,
+                 epsilon: float = DEFAULT_EPSILON, scale: Any = None, shift: Any = None,
+                 groupSize: Optional[int] = None, meanCol: Optional[str] = None,
+                 invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
+                 batchSize: int = DEFAULT_BATCH_SIZE):
+        super().__init__()
+        _require_stage_class(self._JAVA_CLASS)
+        self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+        self.setParams(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(self, *, inputCol: Optional[str] = None, outputCol: Optional[str] = None,
+                  inputCols: Optional[List[str]] = None, outputCols: Optional[List[str]] = None,
+                  epsilon: float = DEFAULT_EPSILON, scale: Any = None, shift: Any = None,
+                  groupSize: Optional[int] = None, meanCol: Optional[str] = None,
+                  invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
+                  batchSize: int = DEFAULT_BATCH_SIZE) -> "LayerNormalizer":
+        """Sets the params given (by keyword)."""
+        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+
+    def getShift(self) -> Optional[List[float]]:
+        return self.getOrDefault(self.shift) if self.isDefined(self.shift) else None
+
+    def getMeanCol(self) -> Optional[str]:
+        return self.getOrDefault(self.meanCol) if self.isDefined(self.meanCol) else None
+
+    def setShift(self, value: Any) -> "LayerNormalizer":
+        """Beta, one value per feature: a list or a numpy array."""
+        return self._set(shift=value)
+
+    def setMeanCol(self, value: str) -> "LayerNormalizer":
+        return self._set(meanCol=value)
+
+
+class RmsNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["RmsNormalizer"], JavaMLWritable):
+    """RMS normalization of each row: ``y = scale * x / sqrt(mean(x^2) + epsilon)``, as PyTorch's
+    ``nn.RMSNorm`` and ONNX's ``RMSNormalization``. Epsilon defaults to 1e-5 (ONNX); set it to match
+    the model (PyTorch: the dtype's machine epsilon; Keras: 1e-6)."""
+
+    __module__ = JAVA_PACKAGE
+    _JAVA_CLASS = JAVA_PACKAGE + ".RmsNormalizer"
+
+    invStdDevCol: "Param[str]" = Param(
+        Params._dummy(), "invStdDevCol",
+        "optional output column with each row's inverse RMS, 1 / sqrt(mean(x^2) + epsilon):"
+        " a double, or one per group with groupSize",
+        typeConverter=TypeConverters.toString)
+
+    _input_kwargs: Dict[str, Any]
+
+    @keyword_only
+    def __init__(self, *, inputCol: Optional[str] = None, outputCol: Optional[str] = None,
+                 inputCols: Optional[List[str]] = None, outputCols: Optional[List[str]] = None,
+                 epsilon: float = DEFAULT_EPSILON, scale: Any = None, groupSize: Optional[int] = None,
+                 invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
+                 batchSize: int = DEFAULT_BATCH_SIZE):
+        super().__init__()
+        _require_stage_class(self._JAVA_CLASS)
+        self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+        self.setParams(**self._input_kwargs)
+
+    @keyword_only
+    def setParams(self, *, inputCol: Optional[str] = None, outputCol: Optional[str] = None,
+                  inputCols: Optional[List[str]] = None, outputCols: Optional[List[str]] = None,
+                  epsilon: float = DEFAULT_EPSILON, scale: Any = None, groupSize: Optional[int] = None,
+                  invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
+                  batchSize: int = DEFAULT_BATCH_SIZE) -> "RmsNormalizer":
+        """Sets the params given (by keyword)."""
+        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
