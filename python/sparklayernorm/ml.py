@@ -20,6 +20,20 @@ DEFAULT_BATCH_SIZE = 4096
 MAX_BATCH_SIZE = 1 << 20
 
 
+def _to_list_float(value: Any) -> List[float]:
+    """A list of floats from a list, a tuple or a numpy array of any float dtype (weights often are float32)."""
+    try:
+        import numpy as np
+
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind not in "fiu":
+                raise TypeError("Could not convert a numpy array of dtype %s to a list of floats" % value.dtype)
+            return [float(v) for v in value.ravel().tolist()]
+    except ImportError:
+        pass
+    return TypeConverters.toListFloat(value)
+
+
 def _require_stage_class(java_class: str) -> None:
     """A clear error where the library's jar is missing from a classic session's class path."""
     from pyspark.sql.utils import is_remote
@@ -66,7 +80,7 @@ class _RowNormalizerParams(Params):
         Params._dummy(), "scale",
         "per-feature scale (gamma) applied after normalizing; all ones when unset. When set, every row"
         " (every group, with groupSize) must have its length",
-        typeConverter=TypeConverters.toListFloat)
+        typeConverter=_to_list_float)
     groupSize: "Param[int]" = Param(
         Params._dummy(), "groupSize",
         "normalize each consecutive block of this many values of a row on its own (one token of a"
@@ -178,7 +192,7 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
         Params._dummy(), "shift",
         "per-feature shift (beta) added last; all zeros when unset. When set, every row (every group,"
         " with groupSize) must have its length",
-        typeConverter=TypeConverters.toListFloat)
+        typeConverter=_to_list_float)
     meanCol: "Param[str]" = Param(
         Params._dummy(), "meanCol",
         "optional output column with each row's mean (ONNX's Mean): a double, or one per group with groupSize",
