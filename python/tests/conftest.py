@@ -31,7 +31,9 @@ def spark():
             # The local Connect server takes spark.jars at start; the client then also tries to set
             # it as a session config, which Spark refuses with a warning.
             warnings.simplefilter("ignore")
-            session = builder.remote("local[2]").getOrCreate()
+            session = (builder.remote("local[2]").config("spark.connect.grpc.binding.address", "127.0.0.1")
+                       .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                       .getOrCreate())
     else:
         session = (builder.master("local[2]").config("spark.ui.enabled", "false")
                    .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The Python tests: the package installed from this folder (with the jars the Maven build made) into
+# one virtual environment per Spark line, then pytest against real PySpark:
+#   Spark 4.1: classic, then Spark Connect (separate processes: a Connect server cannot start where a
+#              classic context exists);
+#   Spark 3.5: classic (Spark 3.5 has no ML over Connect), with the Scala 2.12 jar.
+# Needs both jars: mvn -B verify && mvn -B verify -Pspark-3.5 (or install -DskipTests for each).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+run_pytest() {
+    local venv=$1 mode=$2
+    echo "== pytest: $(basename "$venv"), $mode"
+    local rc=0
+    (cd tests && SPARKLAYERNORM_TEST_MODE=$mode "$venv/bin/pytest" -p no:cacheprovider -q -ra .) || rc=$?
+    if [ "$rc" -eq 5 ]; then
+        echo "pytest ran no test ($venv, $mode)" >&2
+        exit 1
+    elif [ "$rc" -ne 0 ]; then
+        exit "$rc"
+    fi
+}
+
+for line in 4.1 3.5; do
+    venv=$(./setup-venv.sh "$line")
+    run_pytest "$venv" classic
+    if [ "$line" != 3.5 ]; then
+        run_pytest "$venv" connect
+    fi
+done
