@@ -33,6 +33,15 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private static final double SAFE_MAX = 0x1p450;
     private static final double SAFE_MIN = 0x1p-450;
 
+    /**
+     * Aparapi's native side is not safe from several threads at once: with two Spark tasks running
+     * kernels concurrently on PoCL, the JVM's heap was corrupted now and then (a crash in an
+     * unrelated class cast, about one run in eight of the backends notebook). Batches of all
+     * engines in a JVM therefore reach the device one at a time (so do compiling and disposing); a
+     * device runs one kernel at a time anyway, and the copies in and out of the batches stay parallel.
+     */
+    private static final Object NATIVE = new Object();
+
     private final OpenCLDevice device;
     private final String description;
     private final LayerNormKernel kernel = new LayerNormKernel();
@@ -61,11 +70,15 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.safeMin = SAFE_MIN;
         kernel.largestFinite = Double.MAX_VALUE;
         try {
-            kernel.compile(device);
+            synchronized (NATIVE) {
+                kernel.compile(device);
+            }
         } catch (CompileFailedException | RuntimeException | LinkageError e) {
             // LinkageError: a classpath that breaks Aparapi's bytecode reader (bcel and its
             // commons-lang3) must not take the task down with it.
-            kernel.dispose();
+            synchronized (NATIVE) {
+                kernel.dispose();
+            }
             if (e instanceof OpenClFailure) {
                 throw (OpenClFailure) e;
             }
@@ -141,9 +154,11 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.inD = stage(kernel.inD, n);
         kernel.outD = stage(kernel.outD, n);
         System.arraycopy(in, base, kernel.inD, 0, n);
-        transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inD));
-        run(layout, spec, stats);
-        transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outD));
+        synchronized (NATIVE) {
+            transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inD));
+            run(layout, spec, stats);
+            transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outD));
+        }
         deliver(kernel.outD, in, out, layout, spec, stats);
     }
 
@@ -160,9 +175,11 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.inF = stage(kernel.inF, n);
         kernel.outF = stage(kernel.outF, n);
         System.arraycopy(in, base, kernel.inF, 0, n);
-        transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inF));
-        run(layout, spec, stats);
-        transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outF));
+        synchronized (NATIVE) {
+            transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inF));
+            run(layout, spec, stats);
+            transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outF));
+        }
         deliver(kernel.outF, in, out, layout, spec, stats);
     }
 
@@ -353,7 +370,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             closed = true;
             if (ranOnce) {
                 try {
-                    kernel.dispose();
+                    synchronized (NATIVE) {
+                        kernel.dispose();
+                    }
                 } catch (RuntimeException | LinkageError e) {
                     // Nothing is left to save: the engine is gone either way, and a failing
                     // device's context is the driver's to reclaim.

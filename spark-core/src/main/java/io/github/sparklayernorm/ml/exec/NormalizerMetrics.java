@@ -25,7 +25,7 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
     public static final String READ = "read";
     public static final String BACKEND = "backend: ";
 
-    /** Counts per partition of the transformed RDD: (RDD id << 32 | partition index). */
+    /** Counts per partition of the transformed RDD, keyed by {@code rddId << 32 | partitionIndex}. */
     private final HashMap<Long, HashMap<String, Long>> byPartition = new HashMap<>();
 
     /** The key of one partition of one RDD. */
