@@ -51,10 +51,26 @@ import picocli.CommandLine;
  * (with the usage).
  */
 @Command(name = "LayerNormJob", mixinStandardHelpOptions = true, sortOptions = false,
-        version = "spark-layernorm LayerNormJob 0.1.0",
+        versionProvider = LayerNormJob.BuildVersion.class,
         description = "Layer-normalizes vector or array columns of a dataset (each row over its own values)"
                 + " and writes the result.")
 public final class LayerNormJob implements Callable<Integer> {
+
+    /** The version line, from what the build wrote into the jar (one version for the whole project). */
+    static final class BuildVersion implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws IOException {
+            java.util.Properties build = new java.util.Properties();
+            try (java.io.InputStream in = LayerNormJob.class.getResourceAsStream("/io/github/sparklayernorm/build.properties")) {
+                if (in != null) {
+                    build.load(in);
+                }
+            }
+            return new String[] {"spark-layernorm LayerNormJob " + build.getProperty("version", "(unknown version)")
+                    + " (built for Spark " + build.getProperty("spark", "?") + ", Scala "
+                    + build.getProperty("scala", "?") + ")"};
+        }
+    }
 
     /** Output formats and input formats. */
     enum Format { parquet, orc, json, csv }

@@ -199,6 +199,17 @@ class LayerNormJobTest {
     }
 
     @Test
+    void versionIsTheBuildsVersion() throws IOException {
+        Run run = job("--version");
+        assertEquals(0, run.code, run.err);
+        String pom = Files.readString(Path.of("..", "pom.xml"));
+        java.util.regex.Matcher version = java.util.regex.Pattern
+                .compile("<artifactId>spark-layernorm-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+        assertTrue(version.find());
+        assertTrue(run.out.startsWith("spark-layernorm LayerNormJob " + version.group(1) + " (built for Spark "), run.out);
+    }
+
+    @Test
     void badArgumentsPrintTheUsageAndExitTwo() {
         Run run = job("--input", sample, "--epsilon", "abc");
         assertEquals(2, run.code);
