@@ -25,6 +25,15 @@ public final class OpenClDevices {
     }
 
     /**
+     * The lock every call into Aparapi's native side takes. It is not safe from several threads at
+     * once: listing platforms from two Spark tasks crashed the JVM in libc, and with two tasks
+     * running kernels concurrently on PoCL the JVM's heap was corrupted now and then (a crash in an
+     * unrelated class cast, in about one run in eight of the backends notebook). A device runs one
+     * kernel at a time anyway; copies in and out of the batches stay parallel.
+     */
+    static final Object NATIVE = new Object();
+
+    /**
      * Whether the OpenCL library and Aparapi's native library load.
      *
      * <p>Aparapi logs a SEVERE line when they do not, which on an executor without OpenCL (the
@@ -81,7 +90,10 @@ public final class OpenClDevices {
                 return Collections.emptyList();
             }
             try {
-                List<OpenCLDevice> devices = OpenCLDevice.listDevices(t);
+                List<OpenCLDevice> devices;
+                synchronized (NATIVE) {
+                    devices = OpenCLDevice.listDevices(t);
+                }
                 return devices == null ? Collections.emptyList() : Collections.unmodifiableList(devices);
             } catch (RuntimeException | UnsatisfiedLinkError e) {
                 return Collections.emptyList();

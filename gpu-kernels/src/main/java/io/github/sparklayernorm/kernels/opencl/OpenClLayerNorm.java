@@ -33,14 +33,8 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private static final double SAFE_MAX = 0x1p450;
     private static final double SAFE_MIN = 0x1p-450;
 
-    /**
-     * Aparapi's native side is not safe from several threads at once: with two Spark tasks running
-     * kernels concurrently on PoCL, the JVM's heap was corrupted now and then (a crash in an
-     * unrelated class cast, about one run in eight of the backends notebook). Batches of all
-     * engines in a JVM therefore reach the device one at a time (so do compiling and disposing); a
-     * device runs one kernel at a time anyway, and the copies in and out of the batches stay parallel.
-     */
-    private static final Object NATIVE = new Object();
+    /** See {@link OpenClDevices#NATIVE}: batches, compiling and disposing reach Aparapi one at a time. */
+    private static final Object NATIVE = OpenClDevices.NATIVE;
 
     private final OpenCLDevice device;
     private final String description;
