@@ -163,6 +163,17 @@ public final class LayerNormJob implements Callable<Integer> {
             description = "errorifexists or overwrite (default: ${DEFAULT-VALUE}).")
     Mode mode;
 
+    @Option(names = "--quiet", description = "Show no progress while the job runs.")
+    boolean quiet;
+
+    @Option(names = "--progress", description = "Show progress as a line redrawn in place, even when stderr is not a"
+            + " terminal (by default: so on a terminal, else a line per finished stage and at most one per interval).")
+    boolean progress;
+
+    @Option(names = "--progress-interval", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Longest time between progress lines when stderr is not a terminal (default: ${DEFAULT-VALUE}).")
+    double progressInterval;
+
     @Option(names = "--generate-sample", paramLabel = "ROWSxD",
             description = "First write a sample of ROWS rows with a vector column 'features' of D values to --input,"
                     + " if nothing is there yet.")
@@ -200,6 +211,10 @@ public final class LayerNormJob implements Callable<Integer> {
         if (batchSize != null && (batchSize < 1 || batchSize > RowNormalizer.MAX_BATCH_SIZE)) {
             throw new ParameterException(spec.commandLine(), "--batch-size must be from 1 to "
                     + RowNormalizer.MAX_BATCH_SIZE + "; got " + batchSize);
+        }
+        if (!(progressInterval > 0) || progressInterval > 86_400) {
+            throw new ParameterException(spec.commandLine(), "--progress-interval must be > 0 and at most a day, in"
+                    + " seconds; got " + progressInterval);
         }
         if (groupSize != null && groupSize < 1) {
             throw new ParameterException(spec.commandLine(), "--group-size must be >= 1; got " + groupSize);
@@ -254,7 +269,11 @@ public final class LayerNormJob implements Callable<Integer> {
 
             Dataset<Row> data = read(spark);
             Dataset<Row> normalized = normalizer.transform(data);
-            long written = write(spark, normalized, normalizer, hadoop);
+            long written;
+            try (JobProgress shown = new JobProgress(spark.sparkContext(), normalizer, err,
+                    JobProgress.choose(quiet, progress), Math.round(progressInterval * 1000))) {
+                written = write(spark, normalized, normalizer, hadoop);
+            }
 
             double seconds = (System.nanoTime() - start) / 1e9;
             out.println("LayerNormJob summary");

@@ -199,6 +199,42 @@ class LayerNormJobTest {
     }
 
     @Test
+    void progressLinesAreConsistentAndEndWithTheSummarysRows() throws Exception {
+        Path input = dir.resolve("progress-sample.parquet");
+        Run generated = job("--generate-sample", "200000x32", "--input", input.toString(), "--output",
+                dir.resolve("progress-first").toString(), "--input-col", "features", "--quiet");
+        assertEquals(0, generated.code, generated.err);
+        assertFalse(generated.err.contains("LayerNormJob progress"), "--quiet shows no progress: " + generated.err);
+
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = LayerNormJob.run(new String[] {"--input", input.toString(), "--output",
+            dir.resolve("progress-out").toString(), "--input-col", "features", "--progress-interval", "0.2",
+            "--batch-size", "64"}, new PrintWriter(out, true), new PrintWriter(err, true));
+        assertEquals(0, code, err.toString());
+        String printed = err.toString();
+        List<String> lines = printed.lines().filter(l -> l.startsWith("LayerNormJob ")).collect(java.util.stream.Collectors.toList());
+        assertTrue(lines.stream().anyMatch(l -> l.matches("LayerNormJob stage \\d+ done: \\d+ tasks in .*")), printed);
+        List<Long> rows = new java.util.ArrayList<>();
+        java.util.regex.Pattern figure = java.util.regex.Pattern.compile("LayerNormJob progress: .*?([0-9,]+) rows");
+        for (String line : lines) {
+            java.util.regex.Matcher m = figure.matcher(line);
+            if (m.find()) {
+                rows.add(Long.parseLong(m.group(1).replace(",", "")));
+            }
+        }
+        for (int i = 1; i < rows.size(); i++) {
+            assertTrue(rows.get(i) >= rows.get(i - 1), "rows never go down: " + rows);
+        }
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.startsWith("LayerNormJob progress: finished, 200,000 rows in "), printed);
+        assertTrue(out.toString().contains("rows read:     200000"), out.toString());
+        // The display stops with the job: nothing more is written afterwards.
+        Thread.sleep(700);
+        assertEquals(printed, err.toString());
+    }
+
+    @Test
     void versionIsTheBuildsVersion() throws IOException {
         Run run = job("--version");
         assertEquals(0, run.code, run.err);
