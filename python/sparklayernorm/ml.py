@@ -108,6 +108,15 @@ class _RowNormalizerParams(Params):
         self._setDefault(outputCol=self.uid + "__output", epsilon=DEFAULT_EPSILON, handleInvalid="error",
                          backend="auto", batchSize=DEFAULT_BATCH_SIZE)
 
+    def _make_java_stage(self) -> None:
+        """The Java stage this wraps, under the same uid (under Connect: its class name)."""
+        _require_stage_class(self._JAVA_CLASS)
+        self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+
+    def _set_given(self, kwargs: Dict[str, Any]) -> Any:
+        # Only what the caller gave: a default is not a set param (Spark Connect sends only set ones).
+        return self._set(**{k: v for k, v in kwargs.items() if v is not None})
+
     def getInputCol(self) -> str:
         return self.getOrDefault(self.inputCol)
 
@@ -213,8 +222,7 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
                  invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
                  batchSize: int = DEFAULT_BATCH_SIZE):
         super().__init__()
-        _require_stage_class(self._JAVA_CLASS)
-        self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+        self._make_java_stage()
         self.setParams(**self._input_kwargs)
 
     @keyword_only
@@ -225,7 +233,7 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
                   invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
                   batchSize: int = DEFAULT_BATCH_SIZE) -> "LayerNormalizer":
         """Sets the params given (by keyword)."""
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
 
     def getShift(self) -> Optional[List[float]]:
         return self.getOrDefault(self.shift) if self.isDefined(self.shift) else None
@@ -264,8 +272,7 @@ class RmsNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["RmsNo
                  invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
                  batchSize: int = DEFAULT_BATCH_SIZE):
         super().__init__()
-        _require_stage_class(self._JAVA_CLASS)
-        self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+        self._make_java_stage()
         self.setParams(**self._input_kwargs)
 
     @keyword_only
@@ -275,4 +282,4 @@ class RmsNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["RmsNo
                   invStdDevCol: Optional[str] = None, handleInvalid: str = "error", backend: str = "auto",
                   batchSize: int = DEFAULT_BATCH_SIZE) -> "RmsNormalizer":
         """Sets the params given (by keyword)."""
-        return self._set(**{k: v for k, v in self._input_kwargs.items() if v is not None})
+        return self._set_given(self._input_kwargs)
