@@ -11,8 +11,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkContext;
 import org.apache.spark.SparkStageInfo;
+import io.github.sparklayernorm.ml.exec.NormalizerMetrics;
+import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.StageInfo;
 
 /**
@@ -26,9 +30,11 @@ import org.apache.spark.scheduler.StageInfo;
  *   <li>{@link Display#OFF}: nothing ({@code --quiet}).</li>
  * </ul>
  *
- * Rows come from the stage's own metrics ({@link RowNormalizer#rowsRead()}, each partition counted
- * once), the same figure as the summary's "rows read"; the last line, written when the job ends,
- * equals it. Tasks come from Spark's status tracker.
+ * Rows come from the stage's own metrics, its accumulator ({@link RowNormalizer#metricsName()}):
+ * finished tasks' counts, and running tasks' counts as executors report them in their heartbeats
+ * (every 10 s by default), each partition counted once with the most it has reported. The figure
+ * never goes down, and the last line, written when the job ends, is {@link RowNormalizer#rowsRead()},
+ * the summary's "rows read". Tasks come from Spark's status tracker.
  */
 final class JobProgress implements AutoCloseable {
 
@@ -45,6 +51,12 @@ final class JobProgress implements AutoCloseable {
     private final SparkListener stages;
     private long lastLine = System.nanoTime();
     private boolean closed;
+    /** Rows read per partition (stage id and task index), the most any report said; and their sum. */
+    private final java.util.Map<Long, Long> rowsByPartition = new java.util.HashMap<>();
+    private long reportedRows;
+    private long shownRows;
+    /** The backends tasks have reported rows on, so far. */
+    private final java.util.Set<String> backends = new java.util.TreeSet<>();
 
     JobProgress(SparkContext spark, RowNormalizer<?> normalizer, PrintWriter err, Display display, long intervalMillis) {
         this.spark = spark;
@@ -61,6 +73,26 @@ final class JobProgress implements AutoCloseable {
             @Override
             public void onStageCompleted(SparkListenerStageCompleted completed) {
                 stageDone(completed.stageInfo());
+            }
+
+            @Override
+            public void onTaskEnd(SparkListenerTaskEnd end) {
+                if (end.taskInfo() != null) {
+                    rowsReported(end.stageId(), end.taskInfo().index(), end.taskInfo().accumulables());
+                }
+            }
+
+            @Override
+            public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
+                // Scala collections by their common supertypes: Seq is another class on Scala 2.12 and 2.13.
+                scala.collection.Iterator<? extends scala.Tuple4<?, ?, ?, ? extends scala.collection.Iterable<AccumulableInfo>>>
+                        tasks = update.accumUpdates().iterator();
+                while (tasks.hasNext()) {
+                    scala.Tuple4<?, ?, ?, ? extends scala.collection.Iterable<AccumulableInfo>> task = tasks.next();
+                    // (task id, stage id, stage attempt, updates): the partition is not given; the task id
+                    // stands for it until the task ends and reports under its partition.
+                    rowsReported((Integer) task._2(), -1 - ((Long) task._1()), task._4());
+                }
             }
         };
         spark.addSparkListener(stages);
@@ -87,6 +119,34 @@ final class JobProgress implements AutoCloseable {
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return false;
+        }
+    }
+
+    /** A task's count of rows read so far, from its accumulator updates. */
+    private synchronized void rowsReported(int stageId, long partition,
+                                           scala.collection.Iterable<AccumulableInfo> updates) {
+        String name = normalizer.metricsName();
+        scala.collection.Iterator<AccumulableInfo> it = updates.iterator();
+        while (it.hasNext()) {
+            AccumulableInfo info = it.next();
+            if (info.name().isDefined() && name.equals(info.name().get()) && info.update().isDefined()
+                    && info.update().get() instanceof java.util.Map) {
+                java.util.Map<?, ?> counts = (java.util.Map<?, ?>) info.update().get();
+                for (Object counter : counts.keySet()) {
+                    if (counter instanceof String && ((String) counter).startsWith(NormalizerMetrics.BACKEND)) {
+                        backends.add(((String) counter).substring(NormalizerMetrics.BACKEND.length()));
+                    }
+                }
+                Object read = counts.get(NormalizerMetrics.READ);
+                if (read instanceof Long) {
+                    long key = ((long) stageId << 32) ^ partition;
+                    long before = rowsByPartition.getOrDefault(key, 0L);
+                    if ((Long) read > before) {
+                        rowsByPartition.put(key, (Long) read);
+                        reportedRows += (Long) read - before;
+                    }
+                }
+            }
         }
     }
 
@@ -124,11 +184,15 @@ final class JobProgress implements AutoCloseable {
                 total += info.get().numTasks();
             }
         }
-        long rows = normalizer.rowsRead();
+        // Never less than shown before: reports come late, and a running task's report stands for it
+        // until it ends (never above its final count, so never above the summary).
+        shownRows = Math.max(shownRows, Math.max(reportedRows, normalizer.rowsRead()));
+        long rows = shownRows;
         double seconds = (System.nanoTime() - start) / 1e9;
         String tasks = total == 0 ? "no stage running" : done + "/" + total + " tasks";
+        backends.addAll(normalizer.rowsByBackend().keySet());
         return String.format(Locale.ROOT, "%s, %,d rows, %,.0f rows/s, backends %s", tasks, rows,
-                seconds > 0 ? rows / seconds : 0, normalizer.rowsByBackend().keySet());
+                seconds > 0 ? rows / seconds : 0, backends);
     }
 
     private void line(String text) {

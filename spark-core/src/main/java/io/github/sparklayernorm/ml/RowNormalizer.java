@@ -272,6 +272,15 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return lastMetrics == null ? 0 : lastMetrics.count(NormalizerMetrics.READ);
     }
 
+    /**
+     * The name of this stage's row counts as a Spark accumulator ("LayerNormalizer layerNorm_3f2a
+     * rows"): the Spark UI shows it on stage pages, and listeners see its updates (a map of counts,
+     * "read" among them) as tasks run and end.
+     */
+    public String metricsName() {
+        return stageName() + " rows";
+    }
+
     /** Input rows dropped as invalid ({@code handleInvalid = skip}), counted as {@link #rowsRead}. */
     public long rowsSkipped() {
         return rowsSkippedByReason().values().stream().mapToLong(Long::longValue).sum();
@@ -364,7 +373,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         StructType outputSchema = plan.outputSchema();
         SparkContext context = dataset.sparkSession().sparkContext();
         NormalizerMetrics metrics = new NormalizerMetrics();
-        context.register(metrics, stageName() + " rows");
+        context.register(metrics, metricsName());
         lastMetrics = metrics;
         PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
                 HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), metrics);
