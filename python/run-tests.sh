@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Python tests: the package installed from this folder (with the jars the Maven build made) into
-# one virtual environment per Spark line, then pytest against real PySpark:
-#   Spark 4.1: classic, then Spark Connect (separate processes: a Connect server cannot start where a
-#              classic context exists);
+# one virtual environment per Spark line, then pytest against real PySpark from PyPI:
+#   Spark 4.3 (the newest pyspark) and 4.1, with the Scala 2.13 jar: classic, then Spark Connect
+#              (separate processes: a Connect server cannot start where a classic context exists);
 #   Spark 3.5: classic (Spark 3.5 has no ML over Connect), with the Scala 2.12 jar.
 # Needs both jars: mvn -B verify && mvn -B verify -Pspark-3.5 (or install -DskipTests for each).
 set -euo pipefail
@@ -21,7 +21,7 @@ run_pytest() {
     fi
 }
 
-for line in 4.1 3.5; do
+for line in 4.3 4.1 3.5; do
     venv=$(./setup-venv.sh "$line")
     run_pytest "$venv" classic
     if [ "$line" != 3.5 ]; then

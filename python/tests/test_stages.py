@@ -273,5 +273,7 @@ def test_jar_path_names_the_jar_of_the_installed_spark_line():
     assert os.path.isfile(path)
     scala = "2.12" if pyspark.__version__.startswith("3.5") else "2.13"
     assert os.path.basename(path).startswith("spark-layernorm-core_%s-" % scala)
-    with pytest.raises(RuntimeError, match="supports Spark"):
+    with pytest.raises(RuntimeError, match=r"supports Spark 3\.5, 4\.0, 4\.1, 4\.2, 4\.3; this is Spark 3\.4\.1"):
         sparklayernorm.jar_path("3.4.1")
+    with pytest.raises(RuntimeError, match="supports Spark"):
+        sparklayernorm.jar_path("5.0.0")
