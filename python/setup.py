@@ -34,7 +34,7 @@ def library_jars(version):
     maven = version.replace(".dev0", "-SNAPSHOT")
     jars = []
     for scala in ("2.13", "2.12"):
-        found = glob.glob(os.path.join(folder, "spark-layernorm-core_%s-%s-job.jar" % (scala, maven)))
+        found = glob.glob(os.path.join(folder, "spark-layernorm-core_%s-%s-bundle.jar" % (scala, maven)))
         if found:
             jars.append(found[0])
         else:

@@ -25,11 +25,15 @@ public class CopyBenchmark {
     @Param({"float", "double"})
     String type;
 
+    /** Rows per batch: the transformer's default; a sweep (batch=256,1024,4096,16384) shows what a device gains. */
+    @Param({"4096"})
+    int batch;
+
     private KernelData data;
 
     @Setup
     public void setUp() {
-        data = new KernelData(d, type);
+        data = new KernelData(d, type, batch);
     }
 
     @Benchmark

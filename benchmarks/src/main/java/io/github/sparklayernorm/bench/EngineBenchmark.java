@@ -1,7 +1,7 @@
 package io.github.sparklayernorm.bench;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
-import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
@@ -36,6 +36,10 @@ public class EngineBenchmark {
     @Param({"float", "double"})
     String type;
 
+    /** Rows per batch: the transformer's default; a sweep (batch=256,1024,4096,16384) shows what a device gains. */
+    @Param({"4096"})
+    int batch;
+
     @Param({"java", "java-scalar", "opencl"})
     String engine;
 
@@ -48,13 +52,13 @@ public class EngineBenchmark {
 
     @Setup
     public void setUp() {
-        data = new KernelData(d, type);
+        data = new KernelData(d, type, batch);
         switch (engine) {
             case "java":
-                layerNorm = new CpuLayerNorm();
+                layerNorm = new JavaLayerNorm();
                 break;
             case "java-scalar":
-                layerNorm = CpuLayerNorm.scalar();
+                layerNorm = JavaLayerNorm.scalar();
                 break;
             case "opencl":
                 if (OpenClDevices.all().isEmpty()) {

@@ -17,7 +17,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * Runs {@link CopyBenchmark} and {@link EngineBenchmark} in one JMH run and prints GB/s (bytes read +
  * written) with each engine's ratio to the copy of the same bytes, measured minutes apart at most.
  *
- * <p>Arguments narrow the parameters, JMH style: {@code d=256,1024 engine=java type=float norm=layer}.
+ * <p>Arguments narrow the parameters, JMH style: {@code d=256,1024 engine=java type=float norm=layer};
+ * {@code batch=256,1024,4096,16384} sweeps the batch size (default 4096).
  * Run: {@code bin/bench-kernels [param=values ...]}.
  */
 public final class KernelBenchmarks {
@@ -47,7 +48,8 @@ public final class KernelBenchmarks {
             var params = result.getParams();
             int d = Integer.parseInt(params.getParam("d"));
             String type = params.getParam("type");
-            String key = String.format("%5d %-6s", d, type);
+            int batch = Integer.parseInt(params.getParam("batch"));
+            String key = String.format("%5d %-6s %6d", d, type, batch);
             double ms = result.getPrimaryResult().getScore();
             if (params.getBenchmark().endsWith(".copy")) {
                 copyMs.put(key, ms);
@@ -60,9 +62,10 @@ public final class KernelBenchmarks {
             }
         }
         System.out.println();
-        System.out.println("GB/s (bytes read + written) over " + KernelData.ROWS + " rows, in batches of "
-                + KernelData.BATCH_ROWS + "; x = ratio to System.arraycopy of the same bytes, this run");
-        StringBuilder header = new StringBuilder(String.format("| %5s | %-6s | %11s |", "d", "type", "copy"));
+        System.out.println("GB/s (bytes read + written) over " + KernelData.ROWS + " rows, in batches of the"
+                + " batch column's rows; x = ratio to System.arraycopy of the same bytes, this run");
+        StringBuilder header = new StringBuilder(String.format("| %5s | %-6s | %6s | %11s |", "d", "type", "batch",
+                "copy"));
         for (String column : columns) {
             header.append(String.format(" %-24s |", column));
         }
@@ -72,7 +75,8 @@ public final class KernelBenchmarks {
             double bytes = KernelData.bytesMoved(Integer.parseInt(key[0]), key[1]);
             Double copy = copyMs.get(row.getKey());
             double copyRate = copy == null ? Double.NaN : bytes / (copy * 1e-3) / 1e9;
-            StringBuilder line = new StringBuilder(String.format("| %5s | %-6s | %6.2f GB/s |", key[0], key[1], copyRate));
+            StringBuilder line = new StringBuilder(String.format("| %5s | %-6s | %6s | %6.2f GB/s |", key[0], key[1],
+                    key[2], copyRate));
             for (String column : columns) {
                 Double ms = row.getValue().get(column);
                 if (ms == null) {

@@ -4,13 +4,13 @@ import io.github.sparklayernorm.kernels.BatchLayout;
 
 /**
  * The kernel benchmarks' data: {@value #ROWS} rows of {@code d} values, as float or double, with an
- * output array of the same size, cut into batches of {@value #BATCH_ROWS} rows as the Spark
- * transformer cuts a partition.
+ * output array of the same size, cut into batches of {@code batchRows} rows as the Spark
+ * transformer cuts a partition (the benchmarks' {@code batch} parameter, default
+ * 4096, the transformer's default batchSize).
  */
 final class KernelData {
 
     static final int ROWS = 100_000;
-    static final int BATCH_ROWS = 4096;
 
     final float[] floatIn;
     final float[] floatOut;
@@ -18,7 +18,7 @@ final class KernelData {
     final double[] doubleOut;
     final BatchLayout[] batches;
 
-    KernelData(int d, String type) {
+    KernelData(int d, String type, int batchRows) {
         long n = (long) ROWS * d;
         boolean isFloat = type.equals("float");
         floatIn = isFloat ? new float[(int) n] : null;
@@ -37,13 +37,13 @@ final class KernelData {
                 doubleIn[i] = v;
             }
         }
-        int batchCount = (ROWS + BATCH_ROWS - 1) / BATCH_ROWS;
+        int batchCount = (ROWS + batchRows - 1) / batchRows;
         batches = new BatchLayout[batchCount];
         for (int b = 0; b < batchCount; b++) {
-            int rows = Math.min(BATCH_ROWS, ROWS - b * BATCH_ROWS);
+            int rows = Math.min(batchRows, ROWS - b * batchRows);
             int[] offsets = new int[rows + 1];
             for (int r = 0; r <= rows; r++) {
-                offsets[r] = (b * BATCH_ROWS + r) * d;
+                offsets[r] = (b * batchRows + r) * d;
             }
             batches[b] = BatchLayout.ofOffsets(offsets, rows);
         }

@@ -2,6 +2,7 @@ package io.github.sparklayernorm.bench;
 
 import io.github.sparklayernorm.ml.LayerNormalizer;
 import io.github.sparklayernorm.ml.RmsNormalizer;
+import io.github.sparklayernorm.ml.SyntheticRows;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -12,13 +13,10 @@ import java.util.function.Supplier;
 import org.apache.spark.ml.feature.Normalizer;
 import org.apache.spark.ml.feature.StandardScaler;
 import org.apache.spark.ml.feature.StandardScalerModel;
-import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 
@@ -54,19 +52,8 @@ public final class SparkThroughput {
     }
 
     private static void run(SparkSession spark, int rows, int d, int rounds, String only) {
-        // Values around 10 with unit spread, from the row id: cheap to make, different per row.
-        UDF1<Long, Vector> vector = id -> {
-            double[] v = new double[d];
-            long state = id * 0x9E3779B97F4A7C15L + 1;
-            for (int i = 0; i < d; i++) {
-                state = state * 6364136223846793005L + 1442695040888963407L;
-                v[i] = 10 + ((state >>> 11) * 0x1.0p-53 - 0.5) * 3.5;
-            }
-            return Vectors.dense(v);
-        };
-        spark.udf().register("vectorOf", vector, SQLDataTypes.VectorType());
         Dataset<Row> vectors = spark.range(0, rows, 1, 8).select(functions.col("id"),
-                functions.callUDF("vectorOf", functions.col("id")).as("features")).cache();
+                SyntheticRows.vectorOf(spark, functions.col("id"), d).as("features")).cache();
         Dataset<Row> floats = vectors.select(functions.col("id"),
                 org.apache.spark.ml.functions.vector_to_array(functions.col("features"), "float32").as("features")).cache();
         long count = vectors.count() + floats.count();

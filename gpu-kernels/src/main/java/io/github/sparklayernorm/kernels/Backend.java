@@ -16,8 +16,4 @@ public enum Backend {
     public static Backend of(String name) {
         return valueOf(name.toUpperCase(Locale.ROOT));
     }
-
-    public String id() {
-        return name().toLowerCase(Locale.ROOT);
-    }
 }

@@ -1,13 +1,11 @@
 package io.github.sparklayernorm.kernels;
 
 /**
- * What the engines report, so that the caller can count and log it (Spark turns this into
- * accumulators and executor log lines). Calls come from the thread that normalizes.
+ * What the choice of engine and its failures are, so that the caller can log them (Spark turns
+ * these into executor log lines). Rows are counted from the engine itself, batch by batch
+ * ({@code RoutedLayerNorm}). Calls come from the thread that normalizes.
  */
 public interface BackendListener {
-
-    /** {@code rows} rows were normalized by {@code backend} ("java" or "opencl") on {@code device}. */
-    void rowsNormalized(String backend, String device, long rows);
 
     /**
      * A task's engine was chosen: {@code backend} ("java" or "opencl") on {@code device}, and
@@ -27,5 +25,6 @@ public interface BackendListener {
     default void fellBack(OpenClFailure reason) {
     }
 
-    BackendListener NONE = (backend, device, rows) -> { };
+    /** Hears nothing. */
+    BackendListener NONE = new BackendListener() { };
 }

@@ -76,9 +76,4 @@ public final class BatchLayout {
     public int maxRowLength() {
         return maxRowLength;
     }
-
-    /** The offsets themselves ({@code rowCount + 1} of them), for engines that ship them to a device. */
-    int[] offsets() {
-        return offsets;
-    }
 }

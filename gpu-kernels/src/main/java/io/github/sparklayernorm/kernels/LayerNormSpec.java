@@ -81,12 +81,12 @@ public final class LayerNormSpec implements Serializable {
     }
 
     /** The scale (gamma), or {@code null} for all ones. Not copied: callers must not modify it. */
-    double[] scaleOrNull() {
+    public double[] scaleOrNull() {
         return scale;
     }
 
     /** The shift (beta), or {@code null} for all zeros. Not copied: callers must not modify it. */
-    double[] shiftOrNull() {
+    public double[] shiftOrNull() {
         return shift;
     }
 
@@ -104,12 +104,6 @@ public final class LayerNormSpec implements Serializable {
             return scale.length;
         }
         return shift != null ? shift.length : -1;
-    }
-
-    /** Whether a row of this length can be normalized under this spec. */
-    public boolean acceptsRowLength(int length) {
-        int required = requiredRowLength();
-        return length > 0 && (required < 0 || length == required);
     }
 
     @Override

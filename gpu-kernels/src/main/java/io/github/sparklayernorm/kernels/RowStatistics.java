@@ -32,13 +32,4 @@ public final class RowStatistics {
         mean[row] = meanValue;
         invStdDev[row] = invStdDevValue;
     }
-
-    /** The arrays themselves (at least as long as the batch), for engines that fill them on a device. */
-    public double[] meanArray() {
-        return mean;
-    }
-
-    public double[] invStdDevArray() {
-        return invStdDev;
-    }
 }

@@ -47,7 +47,7 @@ public abstract class LayerNormEngineContract {
 
     // ---- rows -------------------------------------------------------------------------------
 
-    protected static double[] gaussianRow(SplittableRandom random, int d, double offset, double spread) {
+    public static double[] gaussianRow(SplittableRandom random, int d, double offset, double spread) {
         double[] row = new double[d];
         for (int i = 0; i < d; i++) {
             row[i] = offset + spread * gaussian(random);
@@ -55,7 +55,7 @@ public abstract class LayerNormEngineContract {
         return row;
     }
 
-    protected static double gaussian(SplittableRandom random) {
+    public static double gaussian(SplittableRandom random) {
         // Box-Muller: SplittableRandom has no nextGaussian on Java 17.
         double u = 1.0 - random.nextDouble();
         return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.nextDouble());

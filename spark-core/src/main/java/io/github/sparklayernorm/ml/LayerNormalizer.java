@@ -1,8 +1,6 @@
 package io.github.sparklayernorm.ml;
 
 import io.github.sparklayernorm.kernels.LayerNormSpec;
-import io.github.sparklayernorm.ml.param.HasMeanCol;
-import io.github.sparklayernorm.ml.param.HasShift;
 import io.github.sparklayernorm.ml.param.ParamValidation;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.Param;
@@ -31,36 +29,32 @@ import org.apache.spark.ml.util.MLReader;
  * {@link #setOutputCols}. Optional {@link #setMeanCol} and {@link #setInvStdDevCol} add ONNX's
  * Mean and InvStdDev outputs.
  */
-public class LayerNormalizer extends RowNormalizer<LayerNormalizer> implements HasShift, HasMeanCol {
+public class LayerNormalizer extends RowNormalizer<LayerNormalizer> {
 
     private static final long serialVersionUID = 1L;
-
-    private final DoubleArrayParam shift;
-    private final Param<String> meanCol;
 
     public LayerNormalizer() {
         this(Identifiable.randomUID("layerNorm"));
     }
 
     public LayerNormalizer(String uid) {
-        super(uid, "optional output column with each row's 1 / sqrt(var + epsilon) (ONNX's InvStdDev):"
-                + " a double, or one per group with groupSize");
-        shift = new DoubleArrayParam(this, "shift",
-                "per-feature shift (beta) added last; all zeros when unset. When set, every row (every group,"
-                        + " with groupSize) must have its length",
-                ParamValidation.finiteNonEmptyArray());
-        meanCol = new Param<>(this, "meanCol",
-                "optional output column with each row's mean (ONNX's Mean): a double, or one per group with groupSize");
+        super(uid);
     }
 
-    @Override
+    // ---- params, each in one block, as in RowNormalizer ----------------------------------------
+
+    private final DoubleArrayParam shift = new DoubleArrayParam(this, "shift",
+            "per-feature shift (beta) added last; all zeros when unset. When set, every row (every group,"
+                    + " with groupSize) must have its length",
+            ParamValidation.finiteNonEmptyArray());
+
     public DoubleArrayParam shift() {
         return shift;
     }
 
-    @Override
-    public Param<String> meanCol() {
-        return meanCol;
+    /** The shift (a copy), or {@code null} when none is set (all zeros). */
+    public double[] getShift() {
+        return isDefined(shift) ? getOrDefault(shift).clone() : null;
     }
 
     /** The learned shift (beta), one value per feature; {@code null} clears it (all zeros). */
@@ -71,6 +65,18 @@ public class LayerNormalizer extends RowNormalizer<LayerNormalizer> implements H
             set(shift, value.clone());
         }
         return this;
+    }
+
+    private final Param<String> meanCol = new Param<>(this, "meanCol",
+            "optional output column with each row's mean (ONNX's Mean): a double, or one per group with groupSize");
+
+    public Param<String> meanCol() {
+        return meanCol;
+    }
+
+    /** The column name, or {@code null} when unset. */
+    public String getMeanCol() {
+        return isDefined(meanCol) ? getOrDefault(meanCol) : null;
     }
 
     /** An output column for each row's mean (one value per group with groupSize). */

@@ -24,8 +24,7 @@ public class RmsNormalizer extends RowNormalizer<RmsNormalizer> {
     }
 
     public RmsNormalizer(String uid) {
-        super(uid, "optional output column with each row's inverse RMS, 1 / sqrt(mean(x^2) + epsilon):"
-                + " a double, or one per group with groupSize");
+        super(uid);
     }
 
     @Override

@@ -7,23 +7,12 @@ import io.github.sparklayernorm.ml.exec.InvalidReason;
 import io.github.sparklayernorm.ml.exec.NormalizerMetrics;
 import io.github.sparklayernorm.ml.exec.PartitionNormalizer;
 import io.github.sparklayernorm.ml.exec.internal.SparkInternals;
-import io.github.sparklayernorm.ml.param.HasBackend;
-import io.github.sparklayernorm.ml.param.HasBatchSize;
-import io.github.sparklayernorm.ml.param.HasEpsilon;
-import io.github.sparklayernorm.ml.param.HasGroupSize;
-import io.github.sparklayernorm.ml.param.HasHandleInvalid;
-import io.github.sparklayernorm.ml.param.HasInputCol;
-import io.github.sparklayernorm.ml.param.HasInputCols;
-import io.github.sparklayernorm.ml.param.HasInvStdDevCol;
-import io.github.sparklayernorm.ml.param.HasOutputCol;
-import io.github.sparklayernorm.ml.param.HasOutputCols;
-import io.github.sparklayernorm.ml.param.HasScale;
 import io.github.sparklayernorm.ml.param.ParamValidation;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
+import io.github.sparklayernorm.ml.plan.StatisticsColumns;
 import java.util.Collections;
 import java.util.Map;
 import org.apache.spark.SparkContext;
-import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -42,11 +31,14 @@ import org.apache.spark.sql.types.StructType;
  * groups, the statistics column, invalid rows, backend and batching, the schema checks and the
  * per-partition run. A subclass says what is computed ({@link #spec()}) and adds its own params.
  *
+ * <p>Each param is declared once, in one block: the {@code Param} (built where it is declared:
+ * {@link IdentifiedTransformer} sets the uid the params need before these fields are built), its
+ * accessor (Spark finds params by these methods), its getter and its setter.
+ *
  * @param <T> the concrete normalizer, so that setters return it
  */
-public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transformer
-        implements HasInputCol, HasOutputCol, HasInputCols, HasOutputCols, HasEpsilon, HasScale, HasGroupSize,
-        HasInvStdDevCol, HasHandleInvalid, HasBackend, HasBatchSize, DefaultParamsWritable {
+public abstract class RowNormalizer<T extends RowNormalizer<T>> extends IdentifiedTransformer
+        implements DefaultParamsWritable {
 
     private static final long serialVersionUID = 1L;
 
@@ -59,53 +51,11 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
      */
     public static final int MAX_BATCH_SIZE = 1 << 20;
 
-    private final String uid;
-    private final Param<String> inputCol;
-    private final Param<String> outputCol;
-    private final StringArrayParam inputCols;
-    private final StringArrayParam outputCols;
-    private final DoubleParam epsilon;
-    private final DoubleArrayParam scale;
-    private final IntParam groupSize;
-    private final Param<String> invStdDevCol;
-    private final Param<String> handleInvalid;
-    private final Param<String> backend;
-    private final IntParam batchSize;
     /** The row counts of the latest transform, filled in as its jobs run. */
     private transient NormalizerMetrics lastMetrics;
 
-    protected RowNormalizer(String uid, String invStdDevDoc) {
-        // Params need the uid of their parent: build them here, after it is set.
-        this.uid = uid;
-        inputCol = new Param<>(this, "inputCol", "input column name");
-        outputCol = new Param<>(this, "outputCol", "output column name");
-        inputCols = new StringArrayParam(this, "inputCols", "input column names, normalized in one pass");
-        outputCols = new StringArrayParam(this, "outputCols", "output column names, one per input column");
-        epsilon = new DoubleParam(this, "epsilon",
-                "added under the square root; finite and > 0 (PyTorch and ONNX use 1e-5)",
-                ParamValidation.finitePositive());
-        scale = new DoubleArrayParam(this, "scale",
-                "per-feature scale (gamma) applied after normalizing; all ones when unset."
-                        + " When set, every row (every group, with groupSize) must have its length",
-                ParamValidation.finiteNonEmptyArray());
-        groupSize = new IntParam(this, "groupSize",
-                "normalize each consecutive block of this many values of a row on its own (one token of a"
-                        + " flattened [tokens x hidden] row); unset: the whole row. Rows must be a multiple of it",
-                ParamValidators.gtEq(1));
-        invStdDevCol = new Param<>(this, "invStdDevCol", invStdDevDoc);
-        handleInvalid = new Param<>(this, "handleInvalid",
-                "how to handle invalid rows (null, empty, NaN or infinite values, a length other than scale/shift's):"
-                        + " 'error' fails the job, 'skip' drops the row, 'keep' keeps it with a null output",
-                ParamValidators.inArray(HandleInvalid.NAMES));
-        backend = new Param<>(this, "backend",
-                "which engine normalizes: 'auto' (a GPU when the executor has one, else Java), 'java',"
-                        + " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
-                ParamValidators.inArray(Backend.NAMES));
-        batchSize = new IntParam(this, "batchSize",
-                "most rows handed to the engine (and to the device) at a time, from 1 to " + MAX_BATCH_SIZE
-                        + "; memory is bounded by the batch. The Java engine also caps a batch at 32,768 values,"
-                        + " which keeps it in the CPU's cache",
-                ParamValidators.inRange(1, MAX_BATCH_SIZE));
+    protected RowNormalizer(String uid) {
+        super(uid);
         setDefault(outputCol, uid + "__output");
         setDefault(backend, "auto");
         setDefault(batchSize, (Object) DEFAULT_BATCH_SIZE);
@@ -118,66 +68,16 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return (T) this;
     }
 
-    @Override
-    public String uid() {
-        return uid;
-    }
-
     // ---- params ------------------------------------------------------------------------------
 
-    @Override
+    private final Param<String> inputCol = new Param<>(this, "inputCol", "input column name");
+
     public Param<String> inputCol() {
         return inputCol;
     }
 
-    @Override
-    public Param<String> outputCol() {
-        return outputCol;
-    }
-
-    @Override
-    public StringArrayParam inputCols() {
-        return inputCols;
-    }
-
-    @Override
-    public StringArrayParam outputCols() {
-        return outputCols;
-    }
-
-    @Override
-    public DoubleParam epsilon() {
-        return epsilon;
-    }
-
-    @Override
-    public DoubleArrayParam scale() {
-        return scale;
-    }
-
-    @Override
-    public IntParam groupSize() {
-        return groupSize;
-    }
-
-    @Override
-    public Param<String> invStdDevCol() {
-        return invStdDevCol;
-    }
-
-    @Override
-    public Param<String> handleInvalid() {
-        return handleInvalid;
-    }
-
-    @Override
-    public Param<String> backend() {
-        return backend;
-    }
-
-    @Override
-    public IntParam batchSize() {
-        return batchSize;
+    public String getInputCol() {
+        return getOrDefault(inputCol);
     }
 
     public T setInputCol(String value) {
@@ -185,9 +85,30 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return self();
     }
 
+    private final Param<String> outputCol = new Param<>(this, "outputCol", "output column name");
+
+    public Param<String> outputCol() {
+        return outputCol;
+    }
+
+    public String getOutputCol() {
+        return getOrDefault(outputCol);
+    }
+
     public T setOutputCol(String value) {
         set(outputCol, value);
         return self();
+    }
+
+    private final StringArrayParam inputCols =
+            new StringArrayParam(this, "inputCols", "input column names, normalized in one pass");
+
+    public StringArrayParam inputCols() {
+        return inputCols;
+    }
+
+    public String[] getInputCols() {
+        return getOrDefault(inputCols);
     }
 
     public T setInputCols(String[] value) {
@@ -195,15 +116,52 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return self();
     }
 
+    private final StringArrayParam outputCols =
+            new StringArrayParam(this, "outputCols", "output column names, one per input column");
+
+    public StringArrayParam outputCols() {
+        return outputCols;
+    }
+
+    public String[] getOutputCols() {
+        return getOrDefault(outputCols);
+    }
+
     public T setOutputCols(String[] value) {
         set(outputCols, value);
         return self();
+    }
+
+    private final DoubleParam epsilon = new DoubleParam(this, "epsilon",
+            "added under the square root; finite and > 0 (PyTorch and ONNX use 1e-5)",
+            ParamValidation.finitePositive());
+
+    public DoubleParam epsilon() {
+        return epsilon;
+    }
+
+    public double getEpsilon() {
+        return (Double) getOrDefault(epsilon);
     }
 
     /** Added under the square root; finite and > 0. Default 1e-5. */
     public T setEpsilon(double value) {
         set(epsilon, (Object) value);
         return self();
+    }
+
+    private final DoubleArrayParam scale = new DoubleArrayParam(this, "scale",
+            "per-feature scale (gamma) applied after normalizing; all ones when unset."
+                    + " When set, every row (every group, with groupSize) must have its length",
+            ParamValidation.finiteNonEmptyArray());
+
+    public DoubleArrayParam scale() {
+        return scale;
+    }
+
+    /** The scale (a copy), or {@code null} when none is set (all ones). */
+    public double[] getScale() {
+        return isDefined(scale) ? getOrDefault(scale).clone() : null;
     }
 
     /** The learned scale (gamma), one value per feature; {@code null} clears it (all ones). */
@@ -216,10 +174,38 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return self();
     }
 
+    private final IntParam groupSize = new IntParam(this, "groupSize",
+            "normalize each consecutive block of this many values of a row on its own (one token of a"
+                    + " flattened [tokens x hidden] row); unset: the whole row. Rows must be a multiple of it",
+            ParamValidators.gtEq(1));
+
+    public IntParam groupSize() {
+        return groupSize;
+    }
+
+    /** The group size, or 0 when unset (the whole row is one group). */
+    public int getGroupSize() {
+        return isDefined(groupSize) ? (Integer) getOrDefault(groupSize) : 0;
+    }
+
     /** Normalize each block of {@code value} consecutive values on its own; scale/shift then have {@code value} values. */
     public T setGroupSize(int value) {
         set(groupSize, (Object) value);
         return self();
+    }
+
+    private final Param<String> invStdDevCol = new Param<>(this, "invStdDevCol",
+            "optional output column with each row's inverse standard deviation: 1 / sqrt(var + epsilon)"
+                    + " for layer normalization (ONNX's InvStdDev), 1 / sqrt(mean(x^2) + epsilon) for RMS"
+                    + " normalization; a double, or one per group with groupSize");
+
+    public Param<String> invStdDevCol() {
+        return invStdDevCol;
+    }
+
+    /** The column name, or {@code null} when unset. */
+    public String getInvStdDevCol() {
+        return isDefined(invStdDevCol) ? getOrDefault(invStdDevCol) : null;
     }
 
     /** An output column for each row's inverse standard deviation (one value per group with groupSize). */
@@ -228,16 +214,56 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         return self();
     }
 
+    private final Param<String> handleInvalid = new Param<>(this, "handleInvalid",
+            "how to handle invalid rows (null, empty, NaN or infinite values, a length other than scale/shift's):"
+                    + " 'error' fails the job, 'skip' drops the row, 'keep' keeps it with a null output",
+            ParamValidators.inArray(HandleInvalid.NAMES));
+
+    public Param<String> handleInvalid() {
+        return handleInvalid;
+    }
+
+    public String getHandleInvalid() {
+        return getOrDefault(handleInvalid);
+    }
+
     /** {@code "error"} (default), {@code "skip"} or {@code "keep"}. */
     public T setHandleInvalid(String value) {
         set(handleInvalid, value);
         return self();
     }
 
+    private final Param<String> backend = new Param<>(this, "backend",
+            "which engine normalizes: 'auto' (a GPU when the executor has one, else Java), 'java',"
+                    + " or 'opencl' (OpenCL required: a GPU, else any OpenCL device)",
+            ParamValidators.inArray(Backend.NAMES));
+
+    public Param<String> backend() {
+        return backend;
+    }
+
+    public String getBackend() {
+        return getOrDefault(backend);
+    }
+
     /** {@code "auto"} (default), {@code "java"} or {@code "opencl"}. */
     public T setBackend(String value) {
         set(backend, value);
         return self();
+    }
+
+    private final IntParam batchSize = new IntParam(this, "batchSize",
+            "most rows handed to the engine (and to the device) at a time, from 1 to " + MAX_BATCH_SIZE
+                    + "; memory is bounded by the batch. The Java engine also caps a batch at 32,768 values,"
+                    + " which keeps it in the CPU's cache",
+            ParamValidators.inRange(1, MAX_BATCH_SIZE));
+
+    public IntParam batchSize() {
+        return batchSize;
+    }
+
+    public int getBatchSize() {
+        return (Integer) getOrDefault(batchSize);
     }
 
     /**
@@ -313,12 +339,13 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
 
     /** "LayerNormalizer layerNorm_3f2a": how messages name this stage. */
     protected final String stageName() {
-        return getClass().getSimpleName() + " " + uid;
+        return getClass().getSimpleName() + " " + uid();
     }
 
     // ---- schema and transform ------------------------------------------------------------------
 
-    private NormalizationPlan plan(StructType schema) {
+    /** The params checked against the schema, with the spec resolved once. */
+    private NormalizationPlan plan(StructType schema, HandleInvalid invalid) {
         boolean single = isSet(inputCol);
         boolean multi = isSet(inputCols);
         if (single && multi) {
@@ -346,44 +373,32 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Transfor
         }
         String[] inputs = single ? new String[] {getInputCol()} : getInputCols();
         String[] outputs = single ? new String[] {getOutputCol()} : getOutputCols();
-        LayerNormSpec spec = spec();
-        int groups = getGroupSize();
-        if (groups > 0 && spec.requiredRowLength() >= 0 && spec.requiredRowLength() != groups) {
-            throw new IllegalArgumentException(stageName() + ": groupSize is " + groups + " but scale/shift have "
-                    + spec.requiredRowLength() + " values; with groups they have one value per position in a group");
-        }
-        String[] statistics = {meanColumn(), getInvStdDevCol()};
-        if ((statistics[0] != null || statistics[1] != null) && inputs.length != 1) {
-            throw new IllegalArgumentException(stageName() + ": statistics columns (meanCol, invStdDevCol) need a"
-                    + " single input column, but " + inputs.length + " are set; use one stage per column");
-        }
-        boolean nullable = HandleInvalid.of(getHandleInvalid()) == HandleInvalid.KEEP;
-        return NormalizationPlan.resolve(stageName(), schema, inputs, outputs,
-                groups > 0 ? -1 : spec.requiredRowLength(), groups, statistics, nullable);
+        return NormalizationPlan.resolve(stageName(), schema, inputs, outputs, spec(), getGroupSize(),
+                new StatisticsColumns(meanColumn(), getInvStdDevCol()), invalid == HandleInvalid.KEEP);
     }
 
     @Override
     public StructType transformSchema(StructType schema) {
-        return plan(schema).outputSchema();
+        return plan(schema, HandleInvalid.of(getHandleInvalid())).outputSchema();
     }
 
     @Override
     public Dataset<Row> transform(Dataset<?> dataset) {
-        NormalizationPlan plan = plan(dataset.schema());
-        StructType outputSchema = plan.outputSchema();
+        HandleInvalid invalid = HandleInvalid.of(getHandleInvalid());
+        NormalizationPlan plan = plan(dataset.schema(), invalid);
         SparkContext context = dataset.sparkSession().sparkContext();
         NormalizerMetrics metrics = new NormalizerMetrics();
         context.register(metrics, metricsName());
         lastMetrics = metrics;
-        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, spec(),
-                HandleInvalid.of(getHandleInvalid()), Backend.of(getBackend()), getBatchSize(), metrics);
+        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid,
+                Backend.of(getBackend()), getBatchSize(), metrics);
         // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
         // that knows where each Spark line keeps them.
         Dataset<Row> frame = dataset.toDF();
         RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD()
                 .mapPartitionsWithIndex(normalizer, false).rdd();
         normalizer.countAs(normalized.id());
-        return SparkInternals.dataFrame(frame.sparkSession(), normalized, outputSchema);
+        return SparkInternals.dataFrame(frame.sparkSession(), normalized, plan.outputSchema());
     }
 
     @Override

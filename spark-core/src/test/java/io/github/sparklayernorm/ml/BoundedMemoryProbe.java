@@ -3,11 +3,7 @@ package io.github.sparklayernorm.ml;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.Vector;
-import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.functions;
 
 /**
@@ -24,20 +20,10 @@ public final class BoundedMemoryProbe {
         SparkSession spark = SparkSession.builder().master("local[2]").appName("bounded memory")
                 .config("spark.ui.enabled", "false").getOrCreate();
         try {
-            UDF1<Long, Vector> vector = id -> {
-                double[] v = new double[d];
-                long state = id * 0x9E3779B97F4A7C15L + 1;
-                for (int i = 0; i < d; i++) {
-                    state = state * 6364136223846793005L + 1442695040888963407L;
-                    v[i] = 10 + ((state >>> 11) * 0x1.0p-53 - 0.5) * 3.5;
-                }
-                return Vectors.dense(v);
-            };
-            spark.udf().register("vectorOf", vector, SQLDataTypes.VectorType());
             LayerNormalizer normalizer = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java");
             long start = System.nanoTime();
             normalizer.transform(spark.range(0, rows, 1, partitions)
-                            .select(functions.callUDF("vectorOf", functions.col("id")).as("x")))
+                            .select(SyntheticRows.vectorOf(spark, functions.col("id"), d).as("x")))
                     .write().format("noop").mode("overwrite").save();
             double seconds = (System.nanoTime() - start) / 1e9;
             long peak = 0;

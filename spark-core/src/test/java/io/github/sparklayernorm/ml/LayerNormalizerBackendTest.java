@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.sparklayernorm.kernels.BackendSelector;
+import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;

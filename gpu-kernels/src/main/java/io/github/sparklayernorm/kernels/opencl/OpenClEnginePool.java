@@ -2,11 +2,13 @@ package io.github.sparklayernorm.kernels.opencl;
 
 import com.aparapi.device.OpenCLDevice;
 import io.github.sparklayernorm.kernels.OpenClFailure;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Compiled OpenCL engines, kept per device for reuse: compiling the kernel and allocating device
@@ -47,12 +49,68 @@ public final class OpenClEnginePool {
     }
 
     /**
+     * An engine for backend {@code opencl}: on the GPU Spark assigned when there is one, else the
+     * first GPU, else the first OpenCL device of any kind. Waits for a context when all are busy.
+     *
+     * @param assignedGpu Spark's address of the task's GPU ("0", "1", ...), or {@code null}
+     * @throws OpenClFailure when there is no such device or the kernel does not run there
+     */
+    public static OpenClLayerNorm borrowRequired(String assignedGpu) {
+        FaultInjection.at(OpenClFailure.Stage.LIBRARY, "this JVM");
+        OpenCLDevice device;
+        if (assignedGpu != null) {
+            device = OpenClDevices.gpuForAddress(assignedGpu);
+        } else {
+            List<OpenCLDevice> all = OpenClDevices.all();
+            if (all.isEmpty()) {
+                OpenClFailure.Stage stage = OpenClDevices.libraryAvailable()
+                        ? OpenClFailure.Stage.DEVICE : OpenClFailure.Stage.LIBRARY;
+                throw new OpenClFailure(stage, "backend 'opencl' needs an OpenCL device (a GPU, else any device);"
+                        + " found " + OpenClDevices.inventory() + ". Use backend 'auto' or 'java' where there is none.");
+            }
+            device = all.get(0);
+        }
+        SignalChaining.requirePreloaded();
+        return borrow(device, true);
+    }
+
+    /**
+     * An engine for backend {@code auto}: on the GPU Spark assigned when there is one, else the
+     * first GPU (or the first device of any kind when {@code anyDevice}); or {@code null}, after
+     * telling {@code whyNot} the reason in words, when there is no such device or all its
+     * contexts are busy.
+     *
+     * @throws OpenClFailure when the library, the device or the kernel fails
+     */
+    public static OpenClLayerNorm borrowIfFree(String assignedGpu, boolean anyDevice, Consumer<String> whyNot) {
+        FaultInjection.at(OpenClFailure.Stage.LIBRARY, "this JVM");
+        OpenCLDevice device;
+        if (assignedGpu != null) {
+            device = OpenClDevices.gpuForAddress(assignedGpu);
+        } else {
+            List<OpenCLDevice> devices = anyDevice ? OpenClDevices.all() : OpenClDevices.gpus();
+            if (devices.isEmpty()) {
+                whyNot.accept("no OpenCL " + (anyDevice ? "device" : "GPU") + ": found " + OpenClDevices.inventory());
+                return null;
+            }
+            device = devices.get(0);
+        }
+        SignalChaining.requirePreloaded();
+        OpenClLayerNorm engine = borrow(device, false);
+        if (engine == null) {
+            whyNot.accept("every OpenCL context of " + OpenClDevices.describe(device) + " is in use by other tasks"
+                    + " (at most " + maxContexts() + ", system property " + MAX_CONTEXTS + ")");
+        }
+        return engine;
+    }
+
+    /**
      * An engine for the device, ready to run; or {@code null} when every context of the device is
      * busy and {@code wait} is false.
      *
      * @throws OpenClFailure (COMPILE, SELF_CHECK) if the kernel does not compile or run right there
      */
-    public static OpenClLayerNorm borrow(OpenCLDevice device, boolean wait) {
+    static OpenClLayerNorm borrow(OpenCLDevice device, boolean wait) {
         FaultInjection.at(OpenClFailure.Stage.COMPILE, OpenClDevices.describe(device));
         OpenClFailure failed = FAILED.get(device.getDeviceId());
         if (failed != null) {

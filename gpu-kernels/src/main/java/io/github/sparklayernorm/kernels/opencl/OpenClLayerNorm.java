@@ -4,11 +4,13 @@ import com.aparapi.Range;
 import com.aparapi.device.OpenCLDevice;
 import com.aparapi.exception.CompileFailedException;
 import io.github.sparklayernorm.kernels.BatchLayout;
-import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.OpenClFailure;
 import io.github.sparklayernorm.kernels.RowStatistics;
+import java.lang.reflect.Array;
+import java.util.Arrays;
 
 /**
  * The OpenCL engine, through Aparapi, on one device. Not thread-safe: one instance per thread at a
@@ -26,6 +28,9 @@ import io.github.sparklayernorm.kernels.RowStatistics;
  */
 public final class OpenClLayerNorm implements LayerNormEngine {
 
+    /** The backend's name, in params, metrics and logs. */
+    public static final String NAME = "opencl";
+
     /**
      * Rows whose largest magnitude is within [2^-450, 2^450] (or 0) are safe from overflow and
      * underflow without rescaling (the Java engine's bound); the kernel leaves the others to it.
@@ -39,7 +44,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private final OpenCLDevice device;
     private final String description;
     private final LayerNormKernel kernel = new LayerNormKernel();
-    private final CpuLayerNorm exact = new CpuLayerNorm();
+    private final JavaLayerNorm exact = new JavaLayerNorm();
     private final int localSize;
     private LayerNormSpec loadedSpec;
     private boolean selfChecking;
@@ -49,6 +54,8 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private boolean pooled;
     /** Rows of the latest batch whose device output was not finite though the Java engine's is: recomputed. */
     private int faultyRows;
+    /** Their indices in the batch, in increasing order (the first {@link #faultyRows}). */
+    private int[] faultyRowIndices = new int[0];
 
     /**
      * Compiles the kernel for the device.
@@ -108,14 +115,14 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             if (!(Math.abs(out[i] - expected[i]) <= 1e-15)) {
                 close();
                 throw new OpenClFailure(OpenClFailure.Stage.SELF_CHECK, "the layer-norm kernel gave wrong results on "
-                        + description + " in its self-check: " + java.util.Arrays.toString(out));
+                        + description + " in its self-check: " + Arrays.toString(out));
             }
         }
     }
 
     @Override
     public String name() {
-        return "opencl";
+        return NAME;
     }
 
     /** How logs and metrics name this engine's device. */
@@ -137,52 +144,66 @@ public final class OpenClLayerNorm implements LayerNormEngine {
 
     @Override
     public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
-        if (layout.rowCount() == 0) {
-            return;
-        }
-        // Only the batch's own span is staged: a layout may start anywhere in a larger array.
-        int base = layout.start(0);
-        int n = layout.end() - base;
-        kernel.useFloat = 0;
-        kernel.inD = stage(kernel.inD, n);
-        kernel.outD = stage(kernel.outD, n);
-        System.arraycopy(in, base, kernel.inD, 0, n);
-        synchronized (NATIVE) {
-            transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inD));
-            run(layout, spec, stats);
-            transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outD));
-        }
-        deliver(kernel.outD, in, out, layout, spec, stats);
+        normalizeBatch(in, out, layout, spec, stats);
     }
 
     @Override
     public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
+        normalizeBatch(in, out, layout, spec, stats);
+    }
+
+    /**
+     * Both element types in one path: the per-value work is on the device, so the host side needs
+     * no type-specialized code; the array's type picks the kernel's buffers ({@code useFloat}).
+     */
+    private void normalizeBatch(Object in, Object out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        LayerNormEngine.checkBatch(Array.getLength(in), Array.getLength(out), layout, spec);
         if (layout.rowCount() == 0) {
             return;
         }
         // Only the batch's own span is staged: a layout may start anywhere in a larger array.
         int base = layout.start(0);
         int n = layout.end() - base;
-        kernel.useFloat = 1;
-        kernel.inF = stage(kernel.inF, n);
-        kernel.outF = stage(kernel.outF, n);
-        System.arraycopy(in, base, kernel.inF, 0, n);
-        synchronized (NATIVE) {
-            transfer(OpenClFailure.Stage.TRANSFER_IN, () -> kernel.put(kernel.inF));
-            run(layout, spec, stats);
-            transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> kernel.get(kernel.outF));
+        boolean floats = in instanceof float[];
+        kernel.useFloat = floats ? 1 : 0;
+        Object kernelIn;
+        Object kernelOut;
+        if (floats) {
+            kernelIn = kernel.inF = kernel.inF.length >= n ? kernel.inF : new float[grown(kernel.inF.length, n)];
+            kernelOut = kernel.outF = kernel.outF.length >= n ? kernel.outF : new float[grown(kernel.outF.length, n)];
+        } else {
+            kernelIn = kernel.inD = kernel.inD.length >= n ? kernel.inD : new double[grown(kernel.inD.length, n)];
+            kernelOut = kernel.outD = kernel.outD.length >= n ? kernel.outD : new double[grown(kernel.outD.length, n)];
         }
-        deliver(kernel.outF, in, out, layout, spec, stats);
+        System.arraycopy(in, base, kernelIn, 0, n);
+        synchronized (NATIVE) {
+            transfer(OpenClFailure.Stage.TRANSFER_IN, () -> putArray(kernelIn));
+            run(layout, spec, stats);
+            transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> getArray(kernelOut));
+        }
+        deliver(kernelOut, in, out, layout, spec, stats);
     }
 
-    private static double[] stage(double[] buffer, int n) {
-        return buffer.length >= n ? buffer : new double[Math.max(n, buffer.length + buffer.length / 2)];
+    /** A staging buffer's new length: at least {@code n}, and half as large again, so growth is rare. */
+    private static int grown(int length, int n) {
+        return (int) Math.min(Integer.MAX_VALUE - 8, Math.max(n, length + (long) length / 2));
     }
 
-    private static float[] stage(float[] buffer, int n) {
-        return buffer.length >= n ? buffer : new float[Math.max(n, buffer.length + buffer.length / 2)];
+    /** Aparapi's put and get are overloaded per array type, not generic. */
+    private void putArray(Object array) {
+        if (array instanceof float[]) {
+            kernel.put((float[]) array);
+        } else {
+            kernel.put((double[]) array);
+        }
+    }
+
+    private void getArray(Object array) {
+        if (array instanceof float[]) {
+            kernel.get((float[]) array);
+        } else {
+            kernel.get((double[]) array);
+        }
     }
 
     /**
@@ -281,6 +302,14 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         return faultyRows;
     }
 
+    /** The index in the latest batch of its {@code i}-th faulty row ({@link #faultyRowsInLastBatch()}). */
+    public int faultyRow(int i) {
+        if (i < 0 || i >= faultyRows) {
+            throw new IndexOutOfBoundsException("faulty row " + i + " of " + faultyRows);
+        }
+        return faultyRowIndices[i];
+    }
+
     /**
      * Copies the kernel's rows to {@code out}; rows it left (out of its safe range, or not finite)
      * are done by the exact Java engine instead, from {@code in}, which for those rows is intact
@@ -326,7 +355,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
                 exact.normalize((float[]) in, (float[]) out, row, spec, one);
             }
             if (suspect && allFinite(out, start, length)) {
-                faultyRows++;
+                if (faultyRows == faultyRowIndices.length) {
+                    faultyRowIndices = Arrays.copyOf(faultyRowIndices, Math.max(8, 2 * faultyRows));
+                }
+                faultyRowIndices[faultyRows++] = r;
             }
             if (stats != null) {
                 stats.set(r, one.mean(0), one.invStdDev(0));

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
-import io.github.sparklayernorm.kernels.CpuLayerNorm;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormEngineContract;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
@@ -53,7 +53,7 @@ class OpenClLayerNormTest extends LayerNormEngineContract {
         BatchLayout layout = BatchLayout.uniform(rows, d);
 
         double[] java = new double[in.length];
-        new CpuLayerNorm().normalize(in, java, layout, spec);
+        new JavaLayerNorm().normalize(in, java, layout, spec);
         double[] openCl = new double[in.length];
         engine().normalize(in, openCl, layout, spec);
         for (int r = 0; r < rows; r++) {
@@ -73,7 +73,7 @@ class OpenClLayerNormTest extends LayerNormEngineContract {
             inF[i] = (float) in[i];
         }
         float[] javaF = new float[in.length];
-        new CpuLayerNorm().normalize(inF, javaF, layout, spec);
+        new JavaLayerNorm().normalize(inF, javaF, layout, spec);
         float[] openClF = new float[in.length];
         engine().normalize(inF, openClF, layout, spec);
         for (int k = 0; k < inF.length; k++) {

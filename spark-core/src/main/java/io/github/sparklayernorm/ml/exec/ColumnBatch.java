@@ -1,11 +1,12 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
-import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
+import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
 import io.github.sparklayernorm.ml.exec.internal.CatalystArrays;
 import io.github.sparklayernorm.ml.plan.ColumnType;
+import io.github.sparklayernorm.ml.plan.RowLength;
 import java.util.Arrays;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
@@ -25,7 +26,7 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
 final class ColumnBatch {
 
     private final ColumnType type;
-    private final int requiredLength;
+    private final RowLength rowLength;
     /** Values per group (each normalized on its own), or 0 for whole cells. */
     private final int groupSize;
     /** Per engine row (cell, or group): its statistics, when asked for. */
@@ -37,21 +38,19 @@ final class ColumnBatch {
     private final CatalystArrays.View view = new CatalystArrays.View();
     /** VectorUDT's struct for a dense vector: type 1, no size, no indices, the values. */
     private final GenericInternalRow denseVector = new GenericInternalRow(new Object[] {(byte) 1, null, null, null});
+    /** Which backend normalized the latest batch, and how many of its cells the Java engine recomputed. */
+    private String backend;
+    private int recomputedCells;
 
-    ColumnBatch(ColumnType type, int requiredLength, int groupSize, boolean withStatistics) {
+    ColumnBatch(ColumnType type, RowLength rowLength, boolean withStatistics) {
         this.type = type;
-        this.requiredLength = requiredLength;
-        this.groupSize = groupSize;
+        this.rowLength = rowLength;
+        this.groupSize = rowLength.groupSize();
         this.statistics = withStatistics ? new RowStatistics() : null;
     }
 
     int rowCount() {
         return rows;
-    }
-
-    /** The rows the engine sees: one per group with groups, else one per cell. */
-    int engineRowCount() {
-        return groupSize > 0 ? valueCount() / groupSize : rows;
     }
 
     int valueCount() {
@@ -79,7 +78,6 @@ final class ColumnBatch {
     }
 
     private static final Invalid NULL_CELL = new Invalid(InvalidReason.NULL, "is null");
-    private static final Invalid EMPTY_CELL = new Invalid(InvalidReason.LENGTH, "is empty");
 
     /**
      * Appends {@code row[field]} as the next cell, or returns what is wrong with it ("is null",
@@ -102,16 +100,8 @@ final class ColumnBatch {
     }
 
     private Invalid checkLength(int length) {
-        if (length == 0) {
-            return EMPTY_CELL;
-        }
-        if (groupSize > 0 && length % groupSize != 0) {
-            return new Invalid(InvalidReason.LENGTH, "has " + length + " values, not a multiple of groupSize " + groupSize);
-        }
-        if (groupSize == 0 && requiredLength >= 0 && length != requiredLength) {
-            return new Invalid(InvalidReason.LENGTH, "has " + length + " values, but scale/shift have " + requiredLength);
-        }
-        return null;
+        String problem = rowLength.problem(length);
+        return problem == null ? null : new Invalid(InvalidReason.LENGTH, problem);
     }
 
     /**
@@ -234,8 +224,13 @@ final class ColumnBatch {
         rows++;
     }
 
-    /** Normalizes every cell of the batch in place. */
-    void normalize(LayerNormEngine engine, LayerNormSpec spec) {
+    /**
+     * Normalizes every cell of the batch in place; then {@link #backend()} and
+     * {@link #recomputedCells()} say which engine did it.
+     */
+    void normalize(RoutedLayerNorm engine, LayerNormSpec spec) {
+        backend = null;
+        recomputedCells = 0;
         if (rows == 0) {
             return;
         }
@@ -249,6 +244,48 @@ final class ColumnBatch {
         } else {
             engine.normalize(doubles, doubles, layout, spec, statistics);
         }
+        backend = engine.lastBatchBackend();
+        countRecomputed(engine);
+    }
+
+    /**
+     * Cells of which the Java engine recomputed a row (a whole cell, or one of its groups) after a
+     * device fault: they count as the Java engine's. Engine rows come in increasing order, so
+     * each cell is counted once however many of its groups were recomputed.
+     */
+    private void countRecomputed(RoutedLayerNorm engine) {
+        int lastCell = -1;
+        for (int i = 0; i < engine.recomputedRows(); i++) {
+            int row = engine.recomputedRow(i);
+            int cell = groupSize == 0 ? row : cellHolding(row * groupSize);
+            if (cell != lastCell) {
+                recomputedCells++;
+                lastCell = cell;
+            }
+        }
+    }
+
+    /** The cell whose values include index {@code value} of the batch. */
+    private int cellHolding(int value) {
+        int at = Arrays.binarySearch(offsets, 0, rows + 1, value);
+        if (at >= 0) {
+            // Offsets may repeat only for empty cells, which are never appended: this is the cell's start.
+            return at;
+        }
+        return -at - 2;
+    }
+
+    /**
+     * Which backend normalized the latest batch, as the metrics name it ("java", or "opencl: "
+     * and the device); {@code null} when the batch was empty.
+     */
+    String backend() {
+        return backend;
+    }
+
+    /** Cells of the latest batch the Java engine recomputed after a device fault: they are its, not {@link #backend()}'s. */
+    int recomputedCells() {
+        return recomputedCells;
     }
 
     /** Cell {@code index}'s mean (a Double, or an array per group); needs statistics. */

@@ -2,15 +2,16 @@ package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.BackendListener;
 import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns engine events into Spark metrics and executor logs: rows go to the accumulator; the
- * backend an executor normalizes on, and why, is logged once per executor (INFO), and so is each
- * distinct reason for falling back to the Java engine (a warning, never silence).
+ * Turns engine events into executor logs: the backend an executor normalizes on, and why, is
+ * logged once per executor (INFO), and so is each distinct reason for falling back to the Java
+ * engine (a warning, never silence). Rows are counted by the partition code, batch by batch.
  */
 final class ExecutorBackendListener implements BackendListener {
 
@@ -18,45 +19,9 @@ final class ExecutorBackendListener implements BackendListener {
     private static final Set<String> LOGGED = ConcurrentHashMap.newKeySet();
 
     private final String stage;
-    private final NormalizerMetrics metrics;
-    /**
-     * The batch being normalized: its data rows and the engine's rows (one per group, with groups),
-     * and what of each is still to be counted. A batch may be split between backends (rows a
-     * device got wrong are Java's); engine rows are turned into data rows in proportion, the
-     * last part taking the rest, so that every data row counts exactly once.
-     */
-    private long dataLeft = -1;
-    private long engineLeft;
 
-    private final long partition;
-
-    ExecutorBackendListener(String stage, NormalizerMetrics metrics, long partition) {
+    ExecutorBackendListener(String stage) {
         this.stage = stage;
-        this.metrics = metrics;
-        this.partition = partition;
-    }
-
-    static String key(String backend, String device) {
-        return "java".equals(backend) ? backend : backend + ": " + device;
-    }
-
-    /** The next batch holds this many data rows, and the engine sees this many rows (groups) in it. */
-    void nextBatchHolds(long dataRows, long engineRows) {
-        dataLeft = dataRows;
-        engineLeft = engineRows;
-    }
-
-    @Override
-    public void rowsNormalized(String backend, String device, long count) {
-        long data = count;
-        if (dataLeft >= 0) {
-            data = count >= engineLeft ? dataLeft : Math.min(dataLeft, (count * dataLeft + engineLeft - 1) / engineLeft);
-            dataLeft -= data;
-            engineLeft -= count;
-        }
-        if (data > 0) {
-            metrics.add(partition, NormalizerMetrics.BACKEND + key(backend, device), data);
-        }
     }
 
     @Override
@@ -72,7 +37,7 @@ final class ExecutorBackendListener implements BackendListener {
     public void chose(String backend, String device, String why) {
         if (LOGGED.add("chose " + backend + " " + device + " " + why)) {
             LOG.info("spark-layernorm: this executor normalizes rows on {} ({})",
-                    "java".equals(backend) ? "the Java engine" : "OpenCL device " + device, why);
+                    JavaLayerNorm.NAME.equals(backend) ? "the Java engine" : "OpenCL device " + device, why);
         }
     }
 

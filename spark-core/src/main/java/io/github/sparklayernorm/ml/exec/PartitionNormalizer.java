@@ -1,11 +1,13 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.Backend;
-import io.github.sparklayernorm.kernels.BackendSelector;
-import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
+import io.github.sparklayernorm.ml.plan.StatisticsColumns;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
@@ -41,7 +43,6 @@ public final class PartitionNormalizer
 
     private final String stage;
     private final NormalizationPlan plan;
-    private final LayerNormSpec spec;
     private final HandleInvalid handleInvalid;
     private final Backend backend;
     private final int batchRows;
@@ -49,11 +50,10 @@ public final class PartitionNormalizer
     /** The id of the RDD this function makes, which keys its partitions' counts; set before any job runs. */
     private int rddId = -1;
 
-    public PartitionNormalizer(String stage, NormalizationPlan plan, LayerNormSpec spec, HandleInvalid handleInvalid,
+    public PartitionNormalizer(String stage, NormalizationPlan plan, HandleInvalid handleInvalid,
                                Backend backend, int batchRows, NormalizerMetrics metrics) {
         this.stage = stage;
         this.plan = plan;
-        this.spec = spec;
         this.handleInvalid = handleInvalid;
         this.backend = backend;
         this.batchRows = batchRows;
@@ -69,9 +69,8 @@ public final class PartitionNormalizer
     public Iterator<InternalRow> call(Integer index, Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
         long partition = NormalizerMetrics.partition(rddId, index);
-        ExecutorBackendListener listener = new ExecutorBackendListener(stage, metrics, partition);
-        LayerNormEngine engine = BackendSelector.open(backend, assignedGpu(task), listener);
-        BatchIterator batches = new BatchIterator(input, engine, listener, partition);
+        RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), new ExecutorBackendListener(stage));
+        BatchIterator batches = new BatchIterator(input, engine, partition);
         if (task != null) {
             // Also when the task fails or its output is not read to the end (a limit, say).
             task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
@@ -90,8 +89,9 @@ public final class PartitionNormalizer
 
     private final class BatchIterator implements Iterator<InternalRow> {
         private final Iterator<InternalRow> input;
-        private final LayerNormEngine engine;
-        private final ExecutorBackendListener listener;
+        private final RoutedLayerNorm engine;
+        private final LayerNormSpec spec = plan.spec();
+        private final StatisticsColumns statistics = plan.statistics();
         private final List<ColumnBinding> bindings = plan.bindings();
         private final ColumnBatch[] columns = new ColumnBatch[bindings.size()];
         /** Per slot of the batch, grown up to batchRows as rows come: a short partition needs little. */
@@ -114,19 +114,14 @@ public final class PartitionNormalizer
 
         private final long partition;
 
-        BatchIterator(Iterator<InternalRow> input, LayerNormEngine engine, ExecutorBackendListener listener,
-                      long partition) {
+        BatchIterator(Iterator<InternalRow> input, RoutedLayerNorm engine, long partition) {
             this.partition = partition;
             this.input = input;
             this.engine = engine;
-            this.listener = listener;
-            boolean statistics = plan.meanColumn() || plan.invStdDevColumn();
-            appended = new GenericInternalRow(columns.length + (plan.meanColumn() ? 1 : 0)
-                    + (plan.invStdDevColumn() ? 1 : 0));
+            appended = new GenericInternalRow(columns.length + statistics.count());
             for (int c = 0; c < columns.length; c++) {
                 // Statistics columns exist only with a single input column.
-                columns[c] = new ColumnBatch(bindings.get(c).type(), spec.requiredRowLength(), plan.groupSize(),
-                        statistics && c == 0);
+                columns[c] = new ColumnBatch(bindings.get(c).type(), plan.rowLength(), statistics.any() && c == 0);
             }
         }
 
@@ -160,10 +155,10 @@ public final class PartitionNormalizer
             }
             int next = columns.length;
             int first = cell[emitted][0];
-            if (plan.meanColumn()) {
+            if (statistics.hasMean()) {
                 appended.update(next++, first < 0 ? null : columns[0].mean(first));
             }
-            if (plan.invStdDevColumn()) {
+            if (statistics.hasInvStdDev()) {
                 appended.update(next, first < 0 ? null : columns[0].invStdDev(first));
             }
             rows[emitted++] = null;
@@ -194,8 +189,8 @@ public final class PartitionNormalizer
                 }
             }
             for (ColumnBatch column : columns) {
-                listener.nextBatchHolds(column.rowCount(), column.engineRowCount());
                 column.normalize(engine, spec);
+                countBackend(column);
             }
             dropNonFinite();
             // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
@@ -206,6 +201,17 @@ public final class PartitionNormalizer
                         metrics.add(partition, kept[r].keptCounter(), 1);
                     }
                 }
+            }
+        }
+
+        /** Each cell counts once, for the backend that normalized it; cells recomputed after a device fault are Java's. */
+        private void countBackend(ColumnBatch column) {
+            int recomputed = column.recomputedCells();
+            if (column.rowCount() > recomputed) {
+                metrics.add(partition, NormalizerMetrics.BACKEND + column.backend(), column.rowCount() - recomputed);
+            }
+            if (recomputed > 0) {
+                metrics.add(partition, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, recomputed);
             }
         }
 

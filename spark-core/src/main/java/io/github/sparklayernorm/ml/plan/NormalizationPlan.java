@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.ml.plan;
 
+import io.github.sparklayernorm.kernels.LayerNormSpec;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,18 +26,18 @@ public final class NormalizationPlan implements Serializable {
 
     private final List<ColumnBinding> bindings;
     private final int inputWidth;
-    private final int groupSize;
-    private final boolean meanColumn;
-    private final boolean invStdDevColumn;
+    private final LayerNormSpec spec;
+    private final RowLength rowLength;
+    private final StatisticsColumns statistics;
     private final transient StructType outputSchema;
 
-    private NormalizationPlan(List<ColumnBinding> bindings, int inputWidth, int groupSize, boolean meanColumn,
-                              boolean invStdDevColumn, StructType outputSchema) {
+    private NormalizationPlan(List<ColumnBinding> bindings, int inputWidth, LayerNormSpec spec, RowLength rowLength,
+                              StatisticsColumns statistics, StructType outputSchema) {
         this.bindings = bindings;
         this.inputWidth = inputWidth;
-        this.groupSize = groupSize;
-        this.meanColumn = meanColumn;
-        this.invStdDevColumn = invStdDevColumn;
+        this.spec = spec;
+        this.rowLength = rowLength;
+        this.statistics = statistics;
         this.outputSchema = outputSchema;
     }
 
@@ -44,19 +45,24 @@ public final class NormalizationPlan implements Serializable {
      * @param stage          how errors name the stage, e.g. {@code "LayerNormalizer layerNorm_3f2a"}
      * @param inputs         the input columns
      * @param outputs        the output columns, one per input
-     * @param rowLength      the length every row must have (from scale/shift), or -1
+     * @param spec           what is computed per row (or group)
      * @param groupSize      normalize blocks of this many values, or 0 for whole rows
-     * @param statistics     the mean and inverse-deviation column names, each {@code null} if not wanted
+     * @param statistics     the statistics columns wanted
      * @param outputNullable whether outputs can be null (invalid rows kept)
      */
     public static NormalizationPlan resolve(String stage, StructType schema, String[] inputs, String[] outputs,
-                                            int rowLength, int groupSize, String[] statistics,
+                                            LayerNormSpec spec, int groupSize, StatisticsColumns statistics,
                                             boolean outputNullable) {
         if (inputs.length != outputs.length) {
             throw new IllegalArgumentException(stage + ": " + inputs.length + " input columns "
                     + Arrays.toString(inputs) + " but " + outputs.length + " output columns "
                     + Arrays.toString(outputs) + "; give one output column per input column");
         }
+        if (statistics.any() && inputs.length != 1) {
+            throw new IllegalArgumentException(stage + ": statistics columns (meanCol, invStdDevCol) need a"
+                    + " single input column, but " + inputs.length + " are set; use one stage per column");
+        }
+        RowLength rowLength = RowLength.of(stage, spec, groupSize);
         Set<String> existing = new HashSet<>(Arrays.asList(schema.fieldNames()));
         Set<String> seenOutputs = new HashSet<>();
         List<ColumnBinding> bindings = new ArrayList<>();
@@ -84,21 +90,17 @@ public final class NormalizationPlan implements Serializable {
                         + "' is given twice; every output column needs its own name");
             }
             int knownSize = type == ColumnType.VECTOR ? AttributeGroup.fromStructField(field).size() : -1;
-            if (groupSize > 0 && knownSize >= 0 && knownSize % groupSize != 0) {
+            String problem = knownSize > 0 ? rowLength.problem(knownSize) : null;
+            if (problem != null) {
                 throw new IllegalArgumentException(stage + ": input column '" + input + "' holds vectors of size "
-                        + knownSize + " (from its ML attribute metadata), not a multiple of groupSize " + groupSize
-                        + "; choose a groupSize that divides the row length");
+                        + knownSize + " (from its ML attribute metadata); such a row " + problem + "; "
+                        + rowLength.fix(knownSize));
             }
-            if (rowLength >= 0 && knownSize >= 0 && knownSize != rowLength) {
-                throw new IllegalArgumentException(stage + ": input column '" + input + "' holds vectors of size "
-                        + knownSize + " (from its ML attribute metadata), but scale/shift have " + rowLength
-                        + " values; give scale and shift " + knownSize + " values each");
-            }
-            int outputSize = knownSize >= 0 ? knownSize : rowLength;
+            int outputSize = knownSize >= 0 ? knownSize : rowLength.fixed().orElse(-1);
             bindings.add(new ColumnBinding(input, schema.fieldIndex(input), output, type));
             fields.add(outputField(output, type, outputSize, outputNullable));
         }
-        for (String statistic : statistics) {
+        for (String statistic : new String[] {statistics.mean(), statistics.invStdDev()}) {
             if (statistic == null) {
                 continue;
             }
@@ -106,10 +108,11 @@ public final class NormalizationPlan implements Serializable {
                 throw new IllegalArgumentException(stage + ": statistics column '" + statistic
                         + "' already exists or is given twice; choose another name");
             }
-            DataType type = groupSize > 0 ? DataTypes.createArrayType(DataTypes.DoubleType, false) : DataTypes.DoubleType;
+            DataType type = rowLength.grouped() ? DataTypes.createArrayType(DataTypes.DoubleType, false)
+                    : DataTypes.DoubleType;
             fields.add(new StructField(statistic, type, outputNullable, Metadata.empty()));
         }
-        return new NormalizationPlan(bindings, schema.size(), groupSize, statistics[0] != null, statistics[1] != null,
+        return new NormalizationPlan(bindings, schema.size(), spec, rowLength, statistics,
                 new StructType(fields.toArray(new StructField[0])));
     }
 
@@ -127,19 +130,19 @@ public final class NormalizationPlan implements Serializable {
         return bindings;
     }
 
-    /** Values per group, or 0 for whole rows. */
-    public int groupSize() {
-        return groupSize;
+    /** What is computed per row (or group). */
+    public LayerNormSpec spec() {
+        return spec;
     }
 
-    /** Whether a mean column follows the outputs. */
-    public boolean meanColumn() {
-        return meanColumn;
+    /** How long a cell may be. */
+    public RowLength rowLength() {
+        return rowLength;
     }
 
-    /** Whether an inverse-deviation column follows the outputs (and the mean column). */
-    public boolean invStdDevColumn() {
-        return invStdDevColumn;
+    /** The statistics columns, which follow the outputs. */
+    public StatisticsColumns statistics() {
+        return statistics;
     }
 
     /** The number of columns of the input rows; outputs follow them in binding order. */

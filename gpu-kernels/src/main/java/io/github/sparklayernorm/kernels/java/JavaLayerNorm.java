@@ -1,0 +1,386 @@
+package io.github.sparklayernorm.kernels.java;
+
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.RowStatistics;
+import java.util.Arrays;
+
+/**
+ * The exact plain-Java engine: the reference every other engine is held to.
+ *
+ * <p>Per row, in double precision:
+ * <ol>
+ *   <li>The largest magnitude decides a power-of-two scale. Rows near the top of the double range
+ *       would overflow when squared, rows of subnormals would underflow; scaling by {@code 2^k} is
+ *       exact, so the row is normalized in a range where neither happens (as LAPACK's norms do),
+ *       and epsilon is scaled by {@code 2^2k} to match. Ordinary rows use {@code k = 0}.</li>
+ *   <li>A first mean {@code m0}, then the correction {@code c = mean(x - m0)}. Deviations are
+ *       {@code (x - m0) - c}, with the correction kept apart: rounding {@code m0 + c} to one double
+ *       would put the mean's own rounding error (about 1e-8 on rows of 1e8 + noise) into every
+ *       deviation.</li>
+ *   <li>The biased variance of those deviations, summed in short blocks whose partial sums are
+ *       added with compensation, so the relative error stays at a few ulps even for 100,000
+ *       values.</li>
+ * </ol>
+ * A constant row has every deviation exactly 0, so its output is exactly the shift.
+ *
+ * <p><b>Speed.</b> Ordinary double rows (every value finite, the largest within {@code 2^±450})
+ * take the fast path: three passes of {@link RowPasses} (sum and largest magnitude; both moments
+ * about the first mean; the output) over a row that stays in the L1 cache after the first, on SIMD
+ * registers where the Vector API is present. Float rows take two passes over their floats, widened
+ * in registers (see {@code floatFastPath}), so memory sees each float read once and written once.
+ * Rows that need scaling, or hold NaN or an infinity, take the scalar path below. Which
+ * implementation of the passes runs does not change a bit of the result (see {@link RowPasses}).
+ */
+public final class JavaLayerNorm implements LayerNormEngine {
+
+    /** Rows whose largest magnitude lies within 2^±SAFE_EXPONENT need no scaling. */
+    private static final int SAFE_EXPONENT = 450;
+    /** Values per block of a blocked sum: short enough that plain summation inside is exact to ~16 ulps. */
+    private static final int BLOCK = 64;
+    /** Values per block on the fast path: 16 per lane, so each lane's plain sum is exact to ~16 ulps. */
+    private static final int FAST_BLOCK = 16 * RowPasses.LANES;
+
+    /** The backend's name, in params, metrics and logs. */
+    public static final String NAME = "java";
+    /**
+     * Where its rows are computed, in logs: the task's own thread, which is not an OpenCL device
+     * (PoCL's OpenCL device is a CPU too, so "cpu" would not tell them apart).
+     */
+    public static final String DEVICE = "the task's JVM thread";
+
+    private final RowPasses passes;
+
+    /** The engine on the fastest passes this JVM supports. */
+    public JavaLayerNorm() {
+        this(RowPasses.fastest());
+    }
+
+    JavaLayerNorm(RowPasses passes) {
+        this.passes = passes;
+    }
+
+    /** The engine on the scalar passes, whatever the JVM supports: the same results, slower. */
+    public static JavaLayerNorm scalar() {
+        return new JavaLayerNorm(ScalarRowPasses.INSTANCE);
+    }
+
+    /** How rows are computed, such as {@code "vector-api 256-bit"} or {@code "scalar"}. */
+    public String instructionSet() {
+        return passes.description();
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    /**
+     * 32,768 values (256 KB of doubles): a batch that stays in a core's L2 cache from the copy into
+     * the batch through normalizing to the copy out. Measured in Spark (bin/bench-spark, 1M x 256),
+     * batches of 4096 rows (8 MB) took twice as long as batches of 64 to 256 rows.
+     */
+    @Override
+    public int preferredBatchValues() {
+        return 1 << 15;
+    }
+
+    @Override
+    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
+        if (stats != null) {
+            stats.ensure(layout.rowCount());
+        }
+        Scratch scratch = new Scratch(0);
+        for (int r = 0; r < layout.rowCount(); r++) {
+            int start = layout.start(r);
+            int d = layout.length(r);
+            if (d == 0) {
+                continue;
+            }
+            double maxAbs = passes.sumAndMaxAbs(in, start, d, scratch.sums);
+            if (!fastPath(in, start, out, d, maxAbs, spec, scratch, stats, r)) {
+                normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
+            }
+        }
+    }
+
+    @Override
+    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
+        if (stats != null) {
+            stats.ensure(layout.rowCount());
+        }
+        Scratch scratch = new Scratch(layout.maxRowLength());
+        for (int r = 0; r < layout.rowCount(); r++) {
+            int start = layout.start(r);
+            int d = layout.length(r);
+            if (d == 0) {
+                continue;
+            }
+            if (!floatFastPath(in, start, out, d, spec, scratch, stats, r)) {
+                double[] row = scratch.row;
+                for (int i = 0; i < d; i++) {
+                    row[i] = in[start + i];
+                }
+                double maxAbs = passes.sumAndMaxAbs(row, 0, d, scratch.sums);
+                if (!fastPath(row, 0, row, d, maxAbs, spec, scratch, stats, r)) {
+                    normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
+                }
+                for (int i = 0; i < d; i++) {
+                    out[start + i] = (float) row[i];
+                }
+            }
+        }
+    }
+
+    /**
+     * A float row in two passes over its floats: both moments about its first value {@code k}, then
+     * the output. Floats never need the power-of-two scaling (their squares stay far inside the
+     * double range), and their differences are exact in double, so the variance
+     * {@code E[(x - k)^2] - c^2} with {@code c = mean - k} is accurate to {@code 2^6} times the
+     * rounding of the sums as long as {@code c^2} is at most {@code 1 - 2^-6} of the mean square,
+     * i.e. unless the first value lies beyond 8 standard deviations from the mean. That is far below
+     * a float's rounding; rows that fail the test (or hold NaN or an infinity) return false and take
+     * the double path.
+     */
+    private boolean floatFastPath(float[] x, int xo, float[] y, int d, LayerNormSpec spec, Scratch scratch,
+                                  RowStatistics stats, int row) {
+        double k = spec.centered() ? x[xo] : 0.0;
+        CompensatedSum sum = scratch.sum;
+        CompensatedSum squares = scratch.squares;
+        sum.reset();
+        squares.reset();
+        for (int b = 0; b < d; b += FAST_BLOCK) {
+            passes.floatMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, scratch.sums);
+            sum.add(scratch.sums[0]);
+            squares.add(scratch.sums[1]);
+        }
+        double c = spec.centered() ? sum.value() / d : 0.0;
+        double meanSquare = squares.value() / d;
+        if (!Double.isFinite(c) || !Double.isFinite(meanSquare) || !(c * c <= (1 - 0x1p-6) * meanSquare || meanSquare == 0)) {
+            return false;
+        }
+        double invStd = inverseStdDev(meanSquare - c * c, k + c, spec, stats, row);
+        passes.affineFloat(x, xo, y, xo, d, k, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
+        return true;
+    }
+
+    /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
+    private static final class Scratch {
+        /** What a pass returns besides its result: sums[0] and sums[1]. */
+        final double[] sums = new double[2];
+        final CompensatedSum sum = new CompensatedSum();
+        final CompensatedSum squares = new CompensatedSum();
+        final double[] row;
+
+        Scratch(int rowLength) {
+            row = new double[rowLength];
+        }
+    }
+
+    /**
+     * An ordinary double row whose first pass ({@code scratch.sums[0]}, {@code maxAbs}) is done, into
+     * {@code y} at the same offset. Returns false, having written nothing, for a row the scalar path
+     * must take.
+     */
+    private boolean fastPath(double[] x, int xo, double[] y, int d, double maxAbs,
+                             LayerNormSpec spec, Scratch scratch, RowStatistics stats, int row) {
+        double total = scratch.sums[0];
+        // A NaN or infinity makes the total NaN or infinite; a row within 2^450 cannot overflow it.
+        if (!(maxAbs <= Double.MAX_VALUE) || !Double.isFinite(total) || scaleExponent(maxAbs, spec.epsilon()) != 0) {
+            return false;
+        }
+        double m0 = 0.0;
+        double c = 0.0;
+        double variance;
+        CompensatedSum sum = scratch.sum;
+        if (spec.centered()) {
+            // Both moments about m0 in one pass; then variance = E[(x - m0)^2] - c^2. That difference
+            // is exact to a few ulps only while c^2 is negligible against the mean square, which the
+            // test below demands; otherwise (rows with a large offset, whose m0 carries the rounding
+            // of a big sum) one more pass sums the squares of (x - m0) - c directly.
+            m0 = total / d;
+            CompensatedSum squares = scratch.squares;
+            sum.reset();
+            squares.reset();
+            for (int b = 0; b < d; b += FAST_BLOCK) {
+                passes.sumDeviationsAndSquares(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, scratch.sums);
+                sum.add(scratch.sums[0]);
+                squares.add(scratch.sums[1]);
+            }
+            c = sum.value() / d;
+            double meanSquare = squares.value() / d;
+            variance = c * c <= 0x1p-24 * meanSquare ? meanSquare - c * c : sumOfSquares(x, xo, d, m0, c, scratch) / d;
+        } else {
+            variance = sumOfSquares(x, xo, d, 0.0, 0.0, scratch) / d;
+        }
+        double invStd = inverseStdDev(variance, m0 + c, spec, stats, row);
+        passes.affine(x, xo, y, xo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
+        return true;
+    }
+
+    /** {@code 1 / sqrt(variance + epsilon)}, recorded with the mean when statistics are asked for. */
+    private static double inverseStdDev(double variance, double mean, LayerNormSpec spec, RowStatistics stats, int row) {
+        double q = variance + spec.epsilon();
+        // epsilon > 0 and the variance >= 0 here, so q > 0; the test keeps the scalar path's form.
+        double invStd = q > 0 ? 1.0 / Math.sqrt(q) : 0.0;
+        if (stats != null) {
+            stats.set(row, mean, q > 0 ? invStd : 1.0 / Math.sqrt(spec.epsilon()));
+        }
+        return invStd;
+    }
+
+    /** The sum of {@code ((x - m0) - c)^2} over the row, in blocks added with compensation. */
+    private double sumOfSquares(double[] x, int xo, int d, double m0, double c, Scratch scratch) {
+        CompensatedSum sum = scratch.sum;
+        sum.reset();
+        for (int b = 0; b < d; b += FAST_BLOCK) {
+            sum.add(passes.sumSquaredDeviations(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, c));
+        }
+        return sum.value();
+    }
+
+    /**
+     * The scalar path: normalizes {@code x[xo, xo + d)} into {@code y[yo, yo + d)}; {@code y} may be
+     * {@code x}. Taken by rows that need scaling or hold NaN or an infinity.
+     * For RMS normalization the mean and its correction are 0, so the "variance" is the mean square.
+     */
+    static void normalizeRow(double[] x, int xo, double[] y, int yo, int d, LayerNormSpec spec, CompensatedSum sum,
+                             RowStatistics stats, int row) {
+        if (d == 0) {
+            return;
+        }
+        double maxAbs = maxAbs(x, xo, d);
+        if (!(maxAbs <= Double.MAX_VALUE)) {
+            Arrays.fill(y, yo, yo + d, Double.NaN);
+            if (stats != null) {
+                stats.set(row, Double.NaN, Double.NaN);
+            }
+            return;
+        }
+        int k = scaleExponent(maxAbs, spec.epsilon());
+        double s = Math.scalb(1.0, k);
+        double scaledEpsilon = Math.scalb(spec.epsilon(), 2 * k);
+
+        double m0 = spec.centered() ? plainSum(x, xo, d, s) / d : 0.0;
+        double c = spec.centered() ? sumOfDeviations(x, xo, d, s, m0, sum) / d : 0.0;
+        double variance = sumOfSquaredDeviations(x, xo, d, s, m0, c, sum) / d;
+        double q = variance + scaledEpsilon;
+        // q == 0 only when epsilon underflowed after scaling a constant row down: every deviation
+        // is then 0 and must stay 0, not 0 * infinity.
+        double invStd = q > 0 ? 1.0 / Math.sqrt(q) : 0.0;
+        if (stats != null) {
+            // Back from the scaled domain: the mean by 2^-k, the inverse deviation by 2^k.
+            // (q == 0: a constant row whose scaled epsilon underflowed; its variance is 0.)
+            stats.set(row, Math.scalb(m0 + c, -k), q > 0 ? Math.scalb(invStd, k) : 1.0 / Math.sqrt(spec.epsilon()));
+        }
+
+        double[] scale = spec.scaleOrNull();
+        double[] shift = spec.shiftOrNull();
+        for (int i = 0; i < d; i++) {
+            double z = ((x[xo + i] * s - m0) - c) * invStd;
+            double g = scale == null ? 1.0 : scale[i];
+            double b = shift == null ? 0.0 : shift[i];
+            y[yo + i] = g * z + b;
+        }
+    }
+
+    /** The largest magnitude; NaN if any value is NaN, infinity if any is infinite. */
+    private static double maxAbs(double[] x, int xo, int d) {
+        double max = 0.0;
+        boolean nan = false;
+        for (int i = 0; i < d; i++) {
+            double a = Math.abs(x[xo + i]);
+            nan |= a != a;
+            max = a > max ? a : max;
+        }
+        return nan ? Double.NaN : max;
+    }
+
+    /**
+     * The exponent {@code k} of the power-of-two scale for a row whose largest magnitude is
+     * {@code maxAbs}: 0 for ordinary rows, else the one that brings the largest value near 1,
+     * bounded so that {@code epsilon * 2^2k} stays finite (beyond that bound the variance is
+     * negligible against epsilon anyway).
+     */
+    static int scaleExponent(double maxAbs, double epsilon) {
+        if (maxAbs == 0.0) {
+            return 0;
+        }
+        int e = exponentOf(maxAbs);
+        if (e >= -SAFE_EXPONENT && e <= SAFE_EXPONENT) {
+            return 0;
+        }
+        int maxK = Math.min(1000, (1000 - exponentOf(epsilon)) / 2);
+        return Math.max(Double.MIN_EXPONENT, Math.min(-e, maxK));
+    }
+
+    /** {@link Math#getExponent}, also right for subnormals. */
+    private static int exponentOf(double v) {
+        int e = Math.getExponent(v);
+        return e >= Double.MIN_EXPONENT ? e : Math.getExponent(v * 0x1p60) - 60;
+    }
+
+    private static double plainSum(double[] x, int xo, int d, double s) {
+        double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int i = 0;
+        for (; i + 3 < d; i += 4) {
+            a0 += x[xo + i] * s;
+            a1 += x[xo + i + 1] * s;
+            a2 += x[xo + i + 2] * s;
+            a3 += x[xo + i + 3] * s;
+        }
+        for (; i < d; i++) {
+            a0 += x[xo + i] * s;
+        }
+        return (a0 + a1) + (a2 + a3);
+    }
+
+    private static double sumOfDeviations(double[] x, int xo, int d, double s, double m0, CompensatedSum sum) {
+        sum.reset();
+        for (int blockStart = 0; blockStart < d; blockStart += BLOCK) {
+            int end = Math.min(d, blockStart + BLOCK);
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int i = blockStart;
+            for (; i + 3 < end; i += 4) {
+                a0 += x[xo + i] * s - m0;
+                a1 += x[xo + i + 1] * s - m0;
+                a2 += x[xo + i + 2] * s - m0;
+                a3 += x[xo + i + 3] * s - m0;
+            }
+            for (; i < end; i++) {
+                a0 += x[xo + i] * s - m0;
+            }
+            sum.add((a0 + a1) + (a2 + a3));
+        }
+        return sum.value();
+    }
+
+    private static double sumOfSquaredDeviations(double[] x, int xo, int d, double s, double m0, double c,
+                                                 CompensatedSum sum) {
+        sum.reset();
+        for (int blockStart = 0; blockStart < d; blockStart += BLOCK) {
+            int end = Math.min(d, blockStart + BLOCK);
+            double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+            int i = blockStart;
+            for (; i + 3 < end; i += 4) {
+                double v0 = (x[xo + i] * s - m0) - c;
+                double v1 = (x[xo + i + 1] * s - m0) - c;
+                double v2 = (x[xo + i + 2] * s - m0) - c;
+                double v3 = (x[xo + i + 3] * s - m0) - c;
+                a0 += v0 * v0;
+                a1 += v1 * v1;
+                a2 += v2 * v2;
+                a3 += v3 * v3;
+            }
+            for (; i < end; i++) {
+                double v = (x[xo + i] * s - m0) - c;
+                a0 += v * v;
+            }
+            sum.add((a0 + a1) + (a2 + a3));
+        }
+        return sum.value();
+    }
+}

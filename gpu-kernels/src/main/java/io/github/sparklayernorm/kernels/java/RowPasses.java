@@ -1,0 +1,85 @@
+package io.github.sparklayernorm.kernels.java;
+
+/**
+ * The passes over one row that the Java engine is made of, written once against a fixed summation
+ * order so that a SIMD implementation and a scalar one give bit-identical results.
+ *
+ * <p><b>The order.</b> A sum over {@code n} values is kept in {@link #LANES} partial sums: value
+ * {@code j} (counted from the start of the range) of the first {@code 16 * floor(n / 16)} goes to
+ * lane {@code j % 16}, and each lane adds its values in increasing {@code j}. The lanes are then
+ * added as {@code t_k = (l_k + l_{4+k}) + (l_{8+k} + l_{12+k})} for {@code k = 0..3}, giving
+ * {@code (t_0 + t_1) + (t_2 + t_3)}, to which the remaining values (fewer than 16) are added one by
+ * one.
+ * Floating-point addition is not associative, so this order <em>is</em> the definition of the
+ * result: {@link VectorRowPasses} holds the lanes in four SIMD registers of 4 (the first reduction
+ * step is then three register additions), {@link ScalarRowPasses} in plain variables, and both add
+ * the same values in the same order. Element-wise passes have no order to keep; both
+ * implementations evaluate the same expression with separate multiplies and adds (no fused
+ * multiply-add), so they round the same way.
+ */
+interface RowPasses {
+
+    /** Partial sums per pass: four 256-bit registers, enough to hide the adder's latency. */
+    int LANES = 16;
+
+    /** A short description for logs and benchmarks, such as {@code "vector-api 256-bit"}. */
+    String description();
+
+    /**
+     * Puts the sum of {@code x[o, o + n)} into {@code sums[0]} and returns the row's largest
+     * magnitude (NaN if a value is NaN; order does not matter for a maximum).
+     */
+    double sumAndMaxAbs(double[] x, int o, int n, double[] sums);
+
+    /**
+     * Both moments about {@code m0} in one pass over {@code x[o, o + n)}: the sum of
+     * {@code v = x[i] - m0} into {@code sums[0]}, of {@code v * v} into {@code sums[1]}.
+     */
+    void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums);
+
+    /** The sum of {@code v * v} with {@code v = (x[i] - m0) - c}, over {@code x[o, o + n)}. */
+    double sumSquaredDeviations(double[] x, int o, int n, double m0, double c);
+
+    /**
+     * {@code y[yo + i] = g[i] * (((x[xo + i] - m0) - c) * invStd) + b[i]}; a null {@code scale}
+     * skips the multiply and a null {@code shift} the add.
+     */
+    void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
+                double[] scale, double[] shift);
+
+    // Float rows are read as floats by the two passes below (widened in registers), never copied
+    // to a double row: their bytes cross the memory bus once each way, as in a copy.
+
+    /**
+     * As {@link #sumDeviationsAndSquares}, about {@code k}, over the float values
+     * {@code x[o, o + n)} taken as doubles.
+     */
+    void floatMoments(float[] x, int o, int n, double k, double[] sums);
+
+    /** As {@link #affine}, from float values and rounding each result once to float. */
+    void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+                     double[] scale, double[] shift);
+
+    /**
+     * The fastest implementation this JVM can run: {@link VectorRowPasses} when the
+     * {@code jdk.incubator.vector} module is present (Spark 4 adds it to every driver and executor)
+     * and the CPU has 256-bit vectors, else {@link ScalarRowPasses}. The system property
+     * {@code sparklayernorm.simd=false} forces the scalar one. Both give the same bits.
+     */
+    static RowPasses fastest() {
+        if (!"false".equalsIgnoreCase(System.getProperty("sparklayernorm.simd", "true"))
+                && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                // By name: this class must load where the module is absent.
+                Object passes = Class.forName("io.github.sparklayernorm.kernels.java.VectorRowPasses")
+                        .getMethod("ifSupported").invoke(null);
+                if (passes != null) {
+                    return (RowPasses) passes;
+                }
+            } catch (ReflectiveOperationException | LinkageError e) {
+                // Fall through to the scalar passes, which give the same results.
+            }
+        }
+        return ScalarRowPasses.INSTANCE;
+    }
+}

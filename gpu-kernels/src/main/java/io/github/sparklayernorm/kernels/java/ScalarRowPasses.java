@@ -1,0 +1,146 @@
+package io.github.sparklayernorm.kernels.java;
+
+/**
+ * {@link RowPasses} in plain Java: the lanes are a small local array, filled in the order the
+ * contract defines. Used where the Vector API is absent, and as the reference the SIMD passes are
+ * tested against bit for bit.
+ */
+final class ScalarRowPasses implements RowPasses {
+
+    static final ScalarRowPasses INSTANCE = new ScalarRowPasses();
+
+    private ScalarRowPasses() {
+    }
+
+    @Override
+    public String description() {
+        return "scalar";
+    }
+
+    @Override
+    public double sumAndMaxAbs(double[] x, int o, int n, double[] sums) {
+        double[] acc = new double[LANES];
+        double max = 0.0;
+        boolean nan = false;
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double v = x[o + i + l];
+                acc[l] += v;
+                double a = Math.abs(v);
+                nan |= a != a;
+                max = a > max ? a : max;
+            }
+        }
+        double sum = reduce(acc);
+        for (; i < n; i++) {
+            double v = x[o + i];
+            sum += v;
+            double a = Math.abs(v);
+            nan |= a != a;
+            max = a > max ? a : max;
+        }
+        sums[0] = sum;
+        return nan ? Double.NaN : max;
+    }
+
+    // floatMoments and sumDeviationsAndSquares are twins over float[] and double[]: Java has no
+    // generic primitive arrays, and one body over an accessor would cost a call per value.
+    @Override
+    public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
+        double[] acc = new double[LANES];
+        double[] sq = new double[LANES];
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double v = x[o + i + l] - k;
+                acc[l] += v;
+                sq[l] += v * v;
+            }
+        }
+        double sum = reduce(acc);
+        double squares = reduce(sq);
+        for (; i < n; i++) {
+            double v = x[o + i] - k;
+            sum += v;
+            squares += v * v;
+        }
+        sums[0] = sum;
+        sums[1] = squares;
+    }
+
+    @Override
+    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums) {
+        double[] acc = new double[LANES];
+        double[] sq = new double[LANES];
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double v = x[o + i + l] - m0;
+                acc[l] += v;
+                sq[l] += v * v;
+            }
+        }
+        double sum = reduce(acc);
+        double squares = reduce(sq);
+        for (; i < n; i++) {
+            double v = x[o + i] - m0;
+            sum += v;
+            squares += v * v;
+        }
+        sums[0] = sum;
+        sums[1] = squares;
+    }
+
+    @Override
+    public double sumSquaredDeviations(double[] x, int o, int n, double m0, double c) {
+        double[] acc = new double[LANES];
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            for (int l = 0; l < LANES; l++) {
+                double v = (x[o + i + l] - m0) - c;
+                acc[l] += v * v;
+            }
+        }
+        double squares = reduce(acc);
+        for (; i < n; i++) {
+            double v = (x[o + i] - m0) - c;
+            squares += v * v;
+        }
+        return squares;
+    }
+
+    /** The lanes added in the order {@link RowPasses} defines (before the tail). */
+    private static double reduce(double[] l) {
+        double t0 = (l[0] + l[4]) + (l[8] + l[12]);
+        double t1 = (l[1] + l[5]) + (l[9] + l[13]);
+        double t2 = (l[2] + l[6]) + (l[10] + l[14]);
+        double t3 = (l[3] + l[7]) + (l[11] + l[15]);
+        return (t0 + t1) + (t2 + t3);
+    }
+
+    @Override
+    public void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
+                       double[] scale, double[] shift) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = value(x[xo + i], i, m0, c, invStd, scale, shift);
+        }
+    }
+
+    // Twin of affine over floats, for the same reason; both share the formula (value).
+    @Override
+    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+                            double[] scale, double[] shift) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] = (float) value(x[xo + i], i, m0, c, invStd, scale, shift);
+        }
+    }
+
+    /** The element-wise formula, shared with the tails of the SIMD passes. */
+    static double value(double x, int i, double m0, double c, double invStd, double[] scale,
+                        double[] shift) {
+        double z = ((x - m0) - c) * invStd;
+        double y = scale == null ? z : scale[i] * z;
+        return shift == null ? y : y + shift[i];
+    }
+}

@@ -1,0 +1,235 @@
+package io.github.sparklayernorm.kernels.java;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link RowPasses} on the Vector API. The 16 lanes are four 256-bit registers of 4 doubles
+ * (AVX2, AVX-512, SVE-256), register {@code k} holding lanes {@code [4k, 4k + 4)}: exactly the lanes
+ * of {@link ScalarRowPasses}, so every CPU gives the same bits. Float values are loaded 4 at a time
+ * and widened in registers; results are narrowed the same way.
+ *
+ * <p>256 bits even where 512 are available: measured here, 512-bit registers were no faster (the
+ * passes are bound by memory), and two widths would need two lane layouts.
+ *
+ * <p>The loops are written out, one per case, with no helper taking or returning a vector: the JIT
+ * keeps vectors in registers only in straight-line code it compiles as one unit; a vector that
+ * crosses a call or merges across a branch is allocated on the heap, which costs more than the
+ * arithmetic. Loaded only by name, from {@link RowPasses#fastest()}, so that JVMs without the module
+ * never link it.
+ */
+final class VectorRowPasses implements RowPasses {
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
+    private static final int W = 4;
+
+    private VectorRowPasses() {
+    }
+
+    /** An instance where 256-bit vectors are native, else null (emulated ones are slow). */
+    public static RowPasses ifSupported() {
+        return DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 256 ? new VectorRowPasses() : null;
+    }
+
+    @Override
+    public String description() {
+        return "vector-api 256-bit";
+    }
+
+    @Override
+    public double sumAndMaxAbs(double[] x, int o, int n, double[] sums) {
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0, max = a0, min = a0;
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i);
+            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W);
+            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W);
+            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W);
+            a0 = a0.add(v0);
+            a1 = a1.add(v1);
+            a2 = a2.add(v2);
+            a3 = a3.add(v3);
+            // The largest magnitude from a maximum and a minimum: cheaper than taking absolute values.
+            max = max.max(v0.max(v1)).max(v2.max(v3));
+            min = min.min(v0.min(v1)).min(v2.min(v3));
+        }
+        double sum = reduce(a0, a1, a2, a3);
+        DoubleVector high = max.max(min.neg());
+        double m = Math.max(Math.max(high.lane(0), high.lane(1)), Math.max(high.lane(2), high.lane(3)));
+        for (; i < n; i++) {
+            sum += x[o + i];
+            m = Math.max(m, Math.abs(x[o + i]));
+        }
+        sums[0] = sum;
+        return m;
+    }
+
+    // The float twins (floatMoments, affineFloat) stay apart from their double versions: float
+    // lanes are loaded and widened in halves, a different instruction sequence, not a different type.
+    @Override
+    public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
+        DoubleVector kv = DoubleVector.broadcast(D, k);
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+        DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            DoubleVector v0 = ((DoubleVector) FloatVector.fromArray(F, x, o + i).castShape(D, 0)).sub(kv);
+            DoubleVector v1 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + W).castShape(D, 0)).sub(kv);
+            DoubleVector v2 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 2 * W).castShape(D, 0)).sub(kv);
+            DoubleVector v3 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 3 * W).castShape(D, 0)).sub(kv);
+            a0 = a0.add(v0);
+            a1 = a1.add(v1);
+            a2 = a2.add(v2);
+            a3 = a3.add(v3);
+            q0 = q0.add(v0.mul(v0));
+            q1 = q1.add(v1.mul(v1));
+            q2 = q2.add(v2.mul(v2));
+            q3 = q3.add(v3.mul(v3));
+        }
+        double sum = reduce(a0, a1, a2, a3);
+        double squares = reduce(q0, q1, q2, q3);
+        for (; i < n; i++) {
+            double v = x[o + i] - k;
+            sum += v;
+            squares += v * v;
+        }
+        sums[0] = sum;
+        sums[1] = squares;
+    }
+
+    @Override
+    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums) {
+        DoubleVector mv = DoubleVector.broadcast(D, m0);
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+        DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(mv);
+            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(mv);
+            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(mv);
+            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(mv);
+            a0 = a0.add(v0);
+            a1 = a1.add(v1);
+            a2 = a2.add(v2);
+            a3 = a3.add(v3);
+            q0 = q0.add(v0.mul(v0));
+            q1 = q1.add(v1.mul(v1));
+            q2 = q2.add(v2.mul(v2));
+            q3 = q3.add(v3.mul(v3));
+        }
+        double sum = reduce(a0, a1, a2, a3);
+        double squares = reduce(q0, q1, q2, q3);
+        for (; i < n; i++) {
+            double v = x[o + i] - m0;
+            sum += v;
+            squares += v * v;
+        }
+        sums[0] = sum;
+        sums[1] = squares;
+    }
+
+    @Override
+    public double sumSquaredDeviations(double[] x, int o, int n, double m0, double c) {
+        DoubleVector mv = DoubleVector.broadcast(D, m0);
+        DoubleVector cv = DoubleVector.broadcast(D, c);
+        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+        int i = 0;
+        for (; i + LANES <= n; i += LANES) {
+            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(mv).sub(cv);
+            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(mv).sub(cv);
+            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(mv).sub(cv);
+            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(mv).sub(cv);
+            a0 = a0.add(v0.mul(v0));
+            a1 = a1.add(v1.mul(v1));
+            a2 = a2.add(v2.mul(v2));
+            a3 = a3.add(v3.mul(v3));
+        }
+        double squares = reduce(a0, a1, a2, a3);
+        for (; i < n; i++) {
+            double v = (x[o + i] - m0) - c;
+            squares += v * v;
+        }
+        return squares;
+    }
+
+    @Override
+    public void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
+                       double[] scale, double[] shift) {
+        DoubleVector mv = DoubleVector.broadcast(D, m0);
+        DoubleVector cv = DoubleVector.broadcast(D, c);
+        DoubleVector sv = DoubleVector.broadcast(D, invStd);
+        int bound = n - n % W;
+        if (scale != null && shift != null) {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv);
+                DoubleVector.fromArray(D, scale, i).mul(z).add(DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
+            }
+        } else if (scale != null) {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv);
+                DoubleVector.fromArray(D, scale, i).mul(z).intoArray(y, yo + i);
+            }
+        } else if (shift != null) {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv);
+                z.add(DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
+            }
+        } else {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv).intoArray(y, yo + i);
+            }
+        }
+        for (int i = bound; i < n; i++) {
+            y[yo + i] = ScalarRowPasses.value(x[xo + i], i, m0, c, invStd, scale, shift);
+        }
+    }
+
+    @Override
+    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+                            double[] scale, double[] shift) {
+        DoubleVector mv = DoubleVector.broadcast(D, m0);
+        DoubleVector cv = DoubleVector.broadcast(D, c);
+        DoubleVector sv = DoubleVector.broadcast(D, invStd);
+        int bound = n - n % W;
+        if (scale != null && shift != null) {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
+                        .sub(mv).sub(cv).mul(sv);
+                DoubleVector r = DoubleVector.fromArray(D, scale, i).mul(z).add(DoubleVector.fromArray(D, shift, i));
+                ((FloatVector) r.castShape(F, 0)).intoArray(y, yo + i);
+            }
+        } else if (scale != null) {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
+                        .sub(mv).sub(cv).mul(sv);
+                ((FloatVector) DoubleVector.fromArray(D, scale, i).mul(z).castShape(F, 0)).intoArray(y, yo + i);
+            }
+        } else if (shift != null) {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
+                        .sub(mv).sub(cv).mul(sv);
+                ((FloatVector) z.add(DoubleVector.fromArray(D, shift, i)).castShape(F, 0)).intoArray(y, yo + i);
+            }
+        } else {
+            for (int i = 0; i < bound; i += W) {
+                DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
+                        .sub(mv).sub(cv).mul(sv);
+                ((FloatVector) z.castShape(F, 0)).intoArray(y, yo + i);
+            }
+        }
+        for (int i = bound; i < n; i++) {
+            y[yo + i] = (float) ScalarRowPasses.value(x[xo + i], i, m0, c, invStd, scale, shift);
+        }
+    }
+    /**
+     * The lanes added in the order {@link RowPasses} defines: three register additions, then the
+     * four lanes of the result. (Storing registers to memory and reading lanes back stalls on
+     * store-to-load forwarding; {@code reduceLanes} has no defined order.)
+     */
+    private static double reduce(DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
+        DoubleVector t = a0.add(a1).add(a2.add(a3));
+        return (t.lane(0) + t.lane(1)) + (t.lane(2) + t.lane(3));
+    }
+}

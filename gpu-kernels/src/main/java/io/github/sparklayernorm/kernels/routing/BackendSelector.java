@@ -1,0 +1,71 @@
+package io.github.sparklayernorm.kernels.routing;
+
+import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.BackendListener;
+import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
+import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
+
+/**
+ * Chooses the engine for a task:
+ *
+ * <ul>
+ *   <li>{@code java}: the Java engine.</li>
+ *   <li>{@code opencl}: the assigned GPU if one is given, else the first GPU, else the first OpenCL
+ *       device of any kind (PoCL's CPU device counts). No device, or a failure to compile or run,
+ *       is an {@link OpenClFailure} that says what was looked for and what was found.</li>
+ *   <li>{@code auto}: the assigned GPU if one is given, else the first GPU OpenCL lists, else the
+ *       Java engine. OpenCL CPU devices are not used unless the system property
+ *       {@value #AUTO_USES_CPU_DEVICES} is {@code true}: inside Spark every core already runs a task,
+ *       so a CPU device only competes with them (see the README's measurements). Any OpenCL failure
+ *       falls back to the Java engine, and the listener hears why.</li>
+ * </ul>
+ *
+ * <p>Which device that is, and everything else that touches OpenCL, is the {@code opencl}
+ * package's ({@link OpenClEnginePool}); this class decides by the backend and the outcome alone.
+ */
+public final class BackendSelector {
+
+    /** System property: whether {@code auto} also takes OpenCL CPU and accelerator devices. */
+    public static final String AUTO_USES_CPU_DEVICES = "sparklayernorm.auto.useCpuDevices";
+
+    private BackendSelector() {
+    }
+
+    /**
+     * @param assignedGpu the GPU Spark assigned to the task ("0", "1", ...), or {@code null}
+     * @return an engine to close when the task ends (it gives pooled OpenCL resources back)
+     */
+    public static RoutedLayerNorm open(Backend backend, String assignedGpu, BackendListener listener) {
+        switch (backend) {
+            case JAVA:
+                listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'java'");
+                return new RoutedLayerNorm(null, false, listener);
+            case OPENCL: {
+                OpenClLayerNorm engine = OpenClEnginePool.borrowRequired(assignedGpu);
+                listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'opencl'" + assignedWords(assignedGpu));
+                return new RoutedLayerNorm(engine, true, listener);
+            }
+            default:
+                try {
+                    StringBuilder whyNot = new StringBuilder();
+                    OpenClLayerNorm engine = OpenClEnginePool.borrowIfFree(assignedGpu,
+                            Boolean.getBoolean(AUTO_USES_CPU_DEVICES), whyNot::append);
+                    if (engine == null) {
+                        listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'auto' and " + whyNot);
+                    } else {
+                        listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'auto'" + assignedWords(assignedGpu));
+                    }
+                    return new RoutedLayerNorm(engine, false, listener);
+                } catch (OpenClFailure e) {
+                    listener.fellBack(e);
+                    return new RoutedLayerNorm(null, false, listener);
+                }
+        }
+    }
+
+    private static String assignedWords(String assignedGpu) {
+        return assignedGpu == null ? "" : " on the GPU Spark assigned (address " + assignedGpu + ")";
+    }
+}

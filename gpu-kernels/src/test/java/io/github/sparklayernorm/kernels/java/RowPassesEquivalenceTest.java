@@ -1,0 +1,140 @@
+package io.github.sparklayernorm.kernels.java;
+
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.RowStatistics;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import jdk.incubator.vector.DoubleVector;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import net.jqwik.api.lifecycle.LifecycleContext;
+import net.jqwik.api.lifecycle.SkipExecutionHook;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD and the scalar passes give the same bits, so an executor's JVM flags never change a
+ * result. (This JVM has the Vector API module, as the build's test configuration asks.)
+ */
+class RowPassesEquivalenceTest {
+
+    /**
+     * Where the Vector API cannot be used (no module, or no 256-bit vectors), the "SIMD" engine is
+     * the scalar one, and comparing it with itself proves nothing: the properties say so, skipped.
+     */
+    static final class SimdPassesPresent implements SkipExecutionHook {
+        @Override
+        public SkipResult shouldBeSkipped(LifecycleContext context) {
+            String set = new JavaLayerNorm().instructionSet();
+            return set.startsWith("vector-api") ? SkipResult.doNotSkip()
+                    : SkipResult.skip("this JVM's Java engine runs the scalar passes (" + set
+                            + "): nothing to compare them with");
+        }
+    }
+
+    private final JavaLayerNorm simd = new JavaLayerNorm();
+    private final JavaLayerNorm scalar = JavaLayerNorm.scalar();
+
+    @Test
+    void theVectorApiIsUsedWhereTheModuleAndNativeVectorsArePresent() {
+        String expected = DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 256 ? "vector-api 256-bit" : "scalar";
+        assertEquals(expected, simd.instructionSet());
+        assertEquals("scalar", scalar.instructionSet());
+    }
+
+    @Test
+    void aJvmWithoutTheModuleFallsBackToTheScalarPasses() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                InstructionSetProbe.class.getName())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "probe JVM did not finish");
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertEquals(0, process.exitValue(), out);
+        assertEquals("scalar -0.99999", out.substring(0, Math.min(out.length(), 15)));
+    }
+
+    @Property(tries = 300)
+    @AddLifecycleHook(SimdPassesPresent.class)
+    void doubleRowsAreBitIdentical(@ForAll @IntRange(min = 1, max = 1100) int d,
+                                   @ForAll @LongRange(min = 0, max = 1L << 40) long seed,
+                                   @ForAll @IntRange(min = 0, max = 5) int kind) {
+        Random random = new Random(seed);
+        int rows = 3;
+        double[] in = new double[rows * d];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = value(random, kind);
+        }
+        for (LayerNormSpec spec : specs(random, d)) {
+            BatchLayout layout = BatchLayout.uniform(rows, d);
+            double[] a = new double[in.length];
+            double[] b = new double[in.length];
+            RowStatistics sa = new RowStatistics();
+            RowStatistics sb = new RowStatistics();
+            simd.normalize(in, a, layout, spec, sa);
+            scalar.normalize(in, b, layout, spec, sb);
+            assertArrayEquals(b, a, "d=" + d + " kind=" + kind);
+            for (int r = 0; r < rows; r++) {
+                assertEquals(sb.mean(r), sa.mean(r));
+                assertEquals(sb.invStdDev(r), sa.invStdDev(r));
+            }
+        }
+    }
+
+    @Property(tries = 300)
+    @AddLifecycleHook(SimdPassesPresent.class)
+    void floatRowsAreBitIdentical(@ForAll @IntRange(min = 1, max = 1100) int d,
+                                  @ForAll @LongRange(min = 0, max = 1L << 40) long seed,
+                                  @ForAll @IntRange(min = 0, max = 5) int kind) {
+        Random random = new Random(seed);
+        int rows = 3;
+        float[] in = new float[rows * d];
+        for (int i = 0; i < in.length; i++) {
+            in[i] = (float) value(random, kind);
+        }
+        for (LayerNormSpec spec : specs(random, d)) {
+            BatchLayout layout = BatchLayout.uniform(rows, d);
+            float[] a = new float[in.length];
+            float[] b = new float[in.length];
+            simd.normalize(in, a, layout, spec);
+            scalar.normalize(in, b, layout, spec);
+            assertArrayEquals(b, a, "d=" + d + " kind=" + kind);
+        }
+    }
+
+    /** Ordinary rows, rows with an offset, constant rows, small and large ranges, a NaN now and then. */
+    private static double value(Random random, int kind) {
+        switch (kind) {
+            case 0: return random.nextGaussian();
+            case 1: return 1e8 + random.nextGaussian();
+            case 2: return 42.5;
+            case 3: return random.nextGaussian() * 1e-300;
+            case 4: return random.nextGaussian() * 1e200;
+            default: return random.nextInt(1000) == 0 ? Double.NaN : random.nextGaussian() * 3 - 7;
+        }
+    }
+
+    private static LayerNormSpec[] specs(Random random, int d) {
+        double[] scale = new double[d];
+        double[] shift = new double[d];
+        for (int i = 0; i < d; i++) {
+            scale[i] = random.nextGaussian();
+            shift[i] = random.nextGaussian();
+        }
+        return new LayerNormSpec[] {
+            LayerNormSpec.of(1e-5),
+            LayerNormSpec.of(1e-5, scale, shift),
+            LayerNormSpec.rms(1e-6, scale),
+            LayerNormSpec.rms(1e-6, null),
+        };
+    }
+}

@@ -1,0 +1,59 @@
+package io.github.sparklayernorm.kernels.routing;
+
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.RowStatistics;
+import java.util.Map;
+
+/**
+ * A routed engine whose batches are counted by backend ("java" or "opencl") after each call, as
+ * the Spark side counts them: the batch's backend, with recomputed rows moved to "java".
+ */
+final class CountedEngine implements LayerNormEngine {
+    private final RoutedLayerNorm engine;
+    private final Map<String, Long> rows;
+
+    CountedEngine(RoutedLayerNorm engine, Map<String, Long> rows) {
+        this.engine = engine;
+        this.rows = rows;
+    }
+
+    @Override
+    public String name() {
+        return engine.name();
+    }
+
+    @Override
+    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        engine.normalize(in, out, layout, spec, stats);
+        count(layout.rowCount());
+    }
+
+    @Override
+    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        engine.normalize(in, out, layout, spec, stats);
+        count(layout.rowCount());
+    }
+
+    private void count(int batchRows) {
+        String backend = engine.lastBatchBackend().startsWith("opencl: ") ? "opencl" : engine.lastBatchBackend();
+        int recomputed = engine.recomputedRows();
+        for (int i = 1; i < recomputed; i++) {
+            if (engine.recomputedRow(i) <= engine.recomputedRow(i - 1)) {
+                throw new AssertionError("recomputed rows out of order");
+            }
+        }
+        if (batchRows - recomputed > 0) {
+            rows.merge(backend, (long) batchRows - recomputed, Long::sum);
+        }
+        if (recomputed > 0) {
+            rows.merge("java", (long) recomputed, Long::sum);
+        }
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}

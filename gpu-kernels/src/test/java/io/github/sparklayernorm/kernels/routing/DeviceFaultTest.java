@@ -1,0 +1,196 @@
+package io.github.sparklayernorm.kernels.routing;
+
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.BackendListener;
+import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.LayerNormEngineContract;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.sparklayernorm.kernels.opencl.FaultInjection;
+import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
+import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
+import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Every way the OpenCL path can fail, injected on a real device (PoCL's CPU device in CI): under
+ * {@code auto} the output is the Java engine's, bit for bit; under {@code opencl} the error names
+ * the stage. A device fault is never taken for bad data.
+ */
+@RequiresOpenClDevice
+class DeviceFaultTest {
+
+    private static final String[] FAULTS = {"library", "compile", "self-check", "transfer-in", "execute",
+        "transfer-out", "output", "fallback"};
+
+    /** Records what the engines report. */
+    private static final class Recorder implements BackendListener {
+        final Map<String, Long> rows = new TreeMap<>();
+
+        /** The engine, its batches counted into {@link #rows}. */
+        LayerNormEngine count(RoutedLayerNorm engine) {
+            return new CountedEngine(engine, rows);
+        }
+        final List<String> events = new ArrayList<>();
+
+        @Override
+        public void recomputed(OpenClFailure.Stage stage, String device) {
+            events.add("recomputed " + stage.word());
+        }
+
+        @Override
+        public void fellBack(OpenClFailure reason) {
+            events.add("fell back at " + reason.stage().word());
+        }
+    }
+
+    @BeforeEach
+    void useTheCpuDeviceUnderAuto() {
+        OpenClTestSupport.requireDevice();
+        System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
+    }
+
+    @AfterEach
+    void clearSwitches() {
+        System.clearProperty(FaultInjection.PROPERTY);
+        System.clearProperty(BackendSelector.AUTO_USES_CPU_DEVICES);
+        System.clearProperty(OpenClEnginePool.MAX_CONTEXTS);
+    }
+
+    private static final int ROWS = 64;
+    private static final int D = 48;
+
+    private static double[] batch() {
+        return LayerNormEngineContract.gaussianRow(new SplittableRandom(11), ROWS * D, 3e5, 2);
+    }
+
+    private static float[] floats(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return f;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"library", "compile", "self-check", "transfer-in", "execute", "transfer-out", "output",
+        "fallback"})
+    void underAutoEveryFaultGivesTheJavaEnginesOutputBitForBit(String fault) {
+        System.setProperty(FaultInjection.PROPERTY, fault);
+        double[] in = batch();
+        LayerNormSpec spec = LayerNormSpec.of(1e-5, LayerNormEngineContract.gaussianRow(new SplittableRandom(3), D, 1, 1), null);
+        double[] expected = new double[in.length];
+        new JavaLayerNorm().normalize(in, expected, BatchLayout.uniform(ROWS, D), spec);
+        float[] expectedF = new float[in.length];
+        new JavaLayerNorm().normalize(floats(in), expectedF, BatchLayout.uniform(ROWS, D), spec);
+
+        Recorder recorder = new Recorder();
+        double[] out = new double[in.length];
+        float[] outF = new float[in.length];
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, recorder))) {
+            engine.normalize(in, out, BatchLayout.uniform(ROWS, D), spec);
+            engine.normalize(floats(in), outF, BatchLayout.uniform(ROWS, D), spec);
+        }
+        assertArrayEquals(expected, out, 0.0, fault);
+        assertArrayEquals(expectedF, outF, 0.0f, fault);
+        assertEquals(Map.of("java", 2L * ROWS), recorder.rows, fault + ": every row counted once, as Java's");
+        String stage = fault.equals("fallback") ? "execute" : fault;
+        assertTrue(recorder.events.contains("fell back at " + stage) || recorder.events.contains("recomputed " + stage),
+                fault + ": " + recorder.events);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"library", "compile", "self-check", "transfer-in", "execute", "transfer-out", "output",
+        "fallback"})
+    void underOpenclEveryFaultIsAnErrorNamingTheStage(String fault) {
+        System.setProperty(FaultInjection.PROPERTY, fault);
+        String stage = fault.equals("fallback") ? "execute" : fault;
+        OpenClFailure e = assertThrows(OpenClFailure.class, () -> {
+            try (LayerNormEngine engine = BackendSelector.open(Backend.OPENCL, null, new Recorder())) {
+                engine.normalize(batch(), new double[ROWS * D], BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5));
+            }
+        });
+        assertEquals(stage, e.stage().word(), e.getMessage());
+        assertTrue(e.getMessage().contains(fault.equals("output") ? "wrote NaN or infinite values" : stage),
+                e.getMessage());
+    }
+
+    @Test
+    void everyFaultIsTested() {
+        assertEquals(FAULTS.length, OpenClFailure.Stage.values().length, "every stage but 'device' injectable,"
+                + " plus Aparapi's fallback");
+    }
+
+    /** A scale so large that float outputs overflow is the data's doing: the same on Java, no fault. */
+    @Test
+    void anOverflowCausedByTheScaleIsNoDeviceFault() {
+        double[] scale = new double[D];
+        java.util.Arrays.fill(scale, 1e38);
+        LayerNormSpec spec = LayerNormSpec.of(1e-5, scale, null);
+        float[] in = floats(batch());
+        float[] expected = new float[in.length];
+        new JavaLayerNorm().normalize(in, expected, BatchLayout.uniform(ROWS, D), spec);
+        assertTrue(Float.isInfinite(max(expected)), "the Java engine overflows too");
+        Recorder recorder = new Recorder();
+        float[] out = new float[in.length];
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.OPENCL, null, recorder))) {
+            engine.normalize(in, out, BatchLayout.uniform(ROWS, D), spec);
+        }
+        assertArrayEquals(expected, out, 0.0f);
+        assertEquals(Map.of("opencl", (long) ROWS), recorder.rows);
+        assertTrue(recorder.events.isEmpty(), recorder.events.toString());
+    }
+
+    private static float max(float[] values) {
+        float max = 0;
+        for (float v : values) {
+            max = Math.max(max, Math.abs(v));
+        }
+        return max;
+    }
+
+    @Test
+    void theContextsOfADeviceAreBounded() throws Exception {
+        System.setProperty(OpenClEnginePool.MAX_CONTEXTS, "1");
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        double[] in = batch();
+        LayerNormEngine held = first.count(BackendSelector.open(Backend.OPENCL, null, first));
+        try {
+            held.normalize(in, new double[in.length], BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5));
+            // Under auto, a task that finds the device's only context busy uses Java rather than wait.
+            try (LayerNormEngine auto = second.count(BackendSelector.open(Backend.AUTO, null, second))) {
+                auto.normalize(in, new double[in.length], BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5));
+            }
+            assertEquals(Map.of("java", (long) ROWS), second.rows);
+            // Under opencl it waits until the context is given back.
+            CompletableFuture<LayerNormEngine> waiting = CompletableFuture.supplyAsync(
+                    () -> BackendSelector.open(Backend.OPENCL, null, new Recorder()));
+            Thread.sleep(500);
+            assertTrue(!waiting.isDone(), "waits while the context is in use");
+            held.close();
+            held = waiting.get(30, TimeUnit.SECONDS);
+        } finally {
+            held.close();
+        }
+        assertEquals(Map.of("opencl", (long) ROWS), first.rows);
+    }
+}

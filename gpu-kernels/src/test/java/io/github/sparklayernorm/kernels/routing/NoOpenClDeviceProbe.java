@@ -1,0 +1,30 @@
+package io.github.sparklayernorm.kernels.routing;
+
+import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.BackendListener;
+import io.github.sparklayernorm.kernels.OpenClFailure;
+/**
+ * Run in a child JVM whose OpenCL loader finds no driver: prints what each backend does there.
+ */
+public final class NoOpenClDeviceProbe {
+
+    public static void main(String[] args) {
+        try (LayerNormEngine engine = BackendSelector.open(Backend.AUTO, null, BackendListener.NONE)) {
+            double[] out = new double[2];
+            engine.normalize(new double[] {1, 3}, out, BatchLayout.uniform(1, 2), LayerNormSpec.of(1e-5));
+            System.out.println("auto: " + engine.name() + " " + out[0]);
+        }
+        try {
+            BackendSelector.open(Backend.OPENCL, null, BackendListener.NONE);
+            System.out.println("opencl: opened");
+        } catch (OpenClFailure e) {
+            System.out.println("opencl: " + e.stage() + ": " + e.getMessage());
+        }
+    }
+
+    private NoOpenClDeviceProbe() {
+    }
+}
