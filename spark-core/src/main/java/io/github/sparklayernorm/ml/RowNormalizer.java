@@ -2,6 +2,8 @@ package io.github.sparklayernorm.ml;
 
 import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.ml.exec.CellPath;
+import io.github.sparklayernorm.ml.exec.ExecutionPath;
 import io.github.sparklayernorm.ml.exec.HandleInvalid;
 import io.github.sparklayernorm.ml.exec.InvalidReason;
 import io.github.sparklayernorm.ml.exec.NormalizerMetrics;
@@ -390,11 +392,15 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
         NormalizerMetrics metrics = new NormalizerMetrics();
         context.register(metrics, metricsName());
         lastMetrics = metrics;
-        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid,
-                Backend.of(getBackend()), getBatchSize(), metrics);
+        Backend engine = Backend.of(getBackend());
+        Dataset<Row> frame = dataset.toDF();
+        if (ExecutionPath.choose(frame, stageName(), engine, plan, invalid) == ExecutionPath.EXPRESSION) {
+            return CellPath.apply(frame, stageName(), plan, invalid, metrics);
+        }
+        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid, engine, getBatchSize(),
+                metrics);
         // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
         // that knows where each Spark line keeps them.
-        Dataset<Row> frame = dataset.toDF();
         RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD()
                 .mapPartitionsWithIndex(normalizer, false).rdd();
         normalizer.countAs(normalized.id());

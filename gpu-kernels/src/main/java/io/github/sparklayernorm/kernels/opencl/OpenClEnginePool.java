@@ -75,6 +75,14 @@ public final class OpenClEnginePool {
     }
 
     /**
+     * Whether {@code auto} would find a device in this JVM without a GPU from Spark: a GPU (or, when
+     * {@code anyDevice}, any device) that OpenCL lists. Lists devices only; compiles nothing.
+     */
+    public static boolean autoFindsDevice(boolean anyDevice) {
+        return !(anyDevice ? OpenClDevices.all() : OpenClDevices.gpus()).isEmpty();
+    }
+
+    /**
      * An engine for backend {@code auto}: on the GPU Spark assigned when there is one, else the
      * first GPU (or the first device of any kind when {@code anyDevice}); or {@code null}, after
      * telling {@code whyNot} the reason in words, when there is no such device or all its

@@ -65,6 +65,15 @@ public final class BackendSelector {
         }
     }
 
+    /**
+     * Whether {@code auto}, with no GPU assigned, would take an OpenCL device in this JVM (a GPU;
+     * any device when {@value #AUTO_USES_CPU_DEVICES} is set), or the Java engine. Lists devices
+     * only.
+     */
+    public static boolean autoUsesOpenCl() {
+        return OpenClEnginePool.autoFindsDevice(Boolean.getBoolean(AUTO_USES_CPU_DEVICES));
+    }
+
     private static String assignedWords(String assignedGpu) {
         return assignedGpu == null ? "" : " on the GPU Spark assigned (address " + assignedGpu + ")";
     }

@@ -87,16 +87,27 @@ final class ColumnBatch {
         if (row.isNullAt(field)) {
             return NULL_CELL;
         }
+        return appendCell(type == ColumnType.VECTOR ? row.getStruct(field, 4) : row.getArray(field));
+    }
+
+    /**
+     * Appends a cell's Catalyst value (a vector's struct, or an array; {@code null} for a null
+     * cell), as {@link #append} does.
+     */
+    Invalid appendCell(Object cell) {
+        if (cell == null) {
+            return NULL_CELL;
+        }
         if (type == ColumnType.VECTOR) {
             // VectorUDT's layout: type (0 sparse, 1 dense), size (sparse only), indices, values.
-            InternalRow vector = row.getStruct(field, 4);
+            InternalRow vector = (InternalRow) cell;
             if (vector.getByte(0) == 1) {
                 return vector.isNullAt(3) ? new Invalid(InvalidReason.MALFORMED, "is a dense vector without values")
                         : appendArray(vector.getArray(3));
             }
             return appendSparse(vector);
         }
-        return appendArray(row.getArray(field));
+        return appendArray((ArrayData) cell);
     }
 
     private Invalid checkLength(int length) {
@@ -118,16 +129,31 @@ final class ColumnBatch {
         return false;
     }
 
+    /** Whether cell {@code index}, not yet normalized, holds NaN or an infinity. */
+    boolean holdsNonFinite(int index) {
+        for (int at = offsets[index]; at < offsets[index + 1]; at++) {
+            if (type == ColumnType.FLOAT_ARRAY ? !Float.isFinite(floats[at]) : !Double.isFinite(doubles[at])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** What is wrong with {@code row[field]}, a cell that {@link #madeNaN}: its first value that is not finite. */
     static String nonFinite(InternalRow row, int field, ColumnType type) {
+        return nonFinite(type == ColumnType.VECTOR ? row.getStruct(field, 4) : row.getArray(field), type);
+    }
+
+    /** As {@link #nonFinite(InternalRow, int, ColumnType)}, for the cell's Catalyst value. */
+    static String nonFinite(Object cell, ColumnType type) {
         ArrayData values;
         ArrayData indices = null;
         if (type == ColumnType.VECTOR) {
-            InternalRow vector = row.getStruct(field, 4);
+            InternalRow vector = (InternalRow) cell;
             values = vector.getArray(3);
             indices = vector.getByte(0) == 1 ? null : vector.getArray(2);
         } else {
-            values = row.getArray(field);
+            values = (ArrayData) cell;
         }
         for (int i = 0; i < values.numElements(); i++) {
             double v = type == ColumnType.FLOAT_ARRAY ? values.getFloat(i) : values.getDouble(i);
@@ -308,6 +334,24 @@ final class ColumnBatch {
             values[g] = mean ? statistics.mean(first + g) : statistics.invStdDev(first + g);
         }
         return UnsafeArrayData.fromPrimitiveArray(values);
+    }
+
+    /**
+     * Cell {@code index} of the batch as a Catalyst value of its own, not reused: what an
+     * expression returns, since Spark's expressions may hold their inputs' values (an aggregate's
+     * buffer, say).
+     */
+    Object outputCopy(int index) {
+        int from = offsets[index];
+        int n = offsets[index + 1] - from;
+        switch (type) {
+            case VECTOR:
+                return new GenericInternalRow(new Object[] {(byte) 1, null, null, CatalystArrays.copyOf(doubles, from, n)});
+            case DOUBLE_ARRAY:
+                return CatalystArrays.copyOf(doubles, from, n);
+            default:
+                return CatalystArrays.copyOf(floats, from, n);
+        }
     }
 
     /**

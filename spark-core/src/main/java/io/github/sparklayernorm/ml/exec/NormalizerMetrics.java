@@ -23,6 +23,11 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
     private static final long serialVersionUID = 1L;
 
     public static final String READ = "read";
+    /**
+     * Rows one computation of a partition went through, whatever it counts: what decides which of
+     * two computations of a partition is kept. Not among {@link #value()}'s counters.
+     */
+    public static final String SEEN = "seen";
     public static final String BACKEND = "backend: ";
 
     /** Counts per partition of the transformed RDD, keyed by {@code rddId << 32 | partitionIndex}. */
@@ -70,11 +75,15 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
         synchronized (this) {
             from.byPartition.forEach((part, counts) -> {
                 HashMap<String, Long> earlier = byPartition.get(part);
-                if (earlier == null || counts.getOrDefault(READ, 0L) >= earlier.getOrDefault(READ, 0L)) {
+                if (earlier == null || seen(counts) >= seen(earlier)) {
                     byPartition.put(part, counts);
                 }
             });
         }
+    }
+
+    private static long seen(Map<String, Long> counts) {
+        return counts.getOrDefault(SEEN, counts.getOrDefault(READ, 0L));
     }
 
     /** Every counter, summed over partitions: "read", "skipped: null", "backend: java", ... */
@@ -82,6 +91,7 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
     public synchronized Map<String, Long> value() {
         TreeMap<String, Long> total = new TreeMap<>();
         byPartition.values().forEach(counts -> counts.forEach((k, v) -> total.merge(k, v, Long::sum)));
+        total.remove(SEEN);
         return Collections.unmodifiableMap(total);
     }
 

@@ -302,11 +302,7 @@ public final class PartitionNormalizer
         }
 
         private IllegalArgumentException invalidRow(ColumnBinding binding, String problem, long number) {
-            TaskContext task = TaskContext.get();
-            String where = "row " + number + (task == null ? "" : " of partition " + task.partitionId());
-            return new IllegalArgumentException(stage + ": input column '" + binding.inputName() + "' in " + where + " "
-                    + problem + ". Fix the data, or set handleInvalid to 'skip' to drop such rows"
-                    + " or to 'keep' to keep them with a null '" + binding.outputName() + "'.");
+            return HandleInvalid.error(stage, binding, problem, number);
         }
 
         synchronized void close() {

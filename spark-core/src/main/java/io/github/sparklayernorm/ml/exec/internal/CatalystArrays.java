@@ -74,6 +74,18 @@ public final class CatalystArrays {
         return -1;
     }
 
+    /** {@code values[from, from + n)} as an {@code array<double>} of its own. */
+    public static ArrayData copyOf(double[] values, int from, int n) {
+        return UnsafeArrayData.fromPrimitiveArray(values, Math.toIntExact(Platform.DOUBLE_ARRAY_OFFSET + from * (long) Double.BYTES), n,
+                Double.BYTES);
+    }
+
+    /** {@code values[from, from + n)} as an {@code array<float>} of its own. */
+    public static ArrayData copyOf(float[] values, int from, int n) {
+        return UnsafeArrayData.fromPrimitiveArray(values, Math.toIntExact(Platform.FLOAT_ARRAY_OFFSET + from * (long) Float.BYTES), n,
+                Float.BYTES);
+    }
+
     /**
      * A reusable {@code array<double>} or {@code array<float>} value over values of the engine's
      * buffers: {@link #of} lays them out in Spark's binary format in a buffer this view owns and

@@ -1,0 +1,188 @@
+package io.github.sparklayernorm.ml.exec;
+
+import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.LayerNormSpec;
+import io.github.sparklayernorm.kernels.routing.BackendSelector;
+import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
+import io.github.sparklayernorm.ml.exec.internal.CellFunction;
+import io.github.sparklayernorm.ml.plan.ColumnBinding;
+import io.github.sparklayernorm.ml.plan.RowLength;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.util.TaskCompletionListener;
+
+/**
+ * One column normalized cell by cell, inside Spark's own query plan: what the Catalyst expressions
+ * of the Java path ({@code ml.exec.internal.NormalizeCell}, {@code CellIsValid}) call for each row.
+ * Spark then prunes the columns the query does not need, collapses projections and generates code
+ * around the call, where the batched path ({@link PartitionNormalizer}) has to take every column
+ * of every row through an RDD.
+ *
+ * <p>The same checks, engine and messages as the batched path: a cell is checked and copied by a
+ * {@link ColumnBatch} of one cell, normalized by the Java engine, and handed back as a value of its
+ * own. Counts go to the stage's {@link NormalizerMetrics} once per task, when it ends: counted
+ * locally per row, they cost nothing beside the row's arithmetic.
+ *
+ * <p>Serialized with the query plan to each task, which gets its own copy; the per-task state
+ * (buffers, the engine, the counts) is made on the first cell. One thread per copy, as Spark runs
+ * a task's expressions.
+ */
+public final class CellNormalizer implements CellFunction {
+    private static final long serialVersionUID = 1L;
+
+    private final String stage;
+    private final ColumnBinding binding;
+    private final LayerNormSpec spec;
+    private final RowLength rowLength;
+    private final HandleInvalid handleInvalid;
+    private final NormalizerMetrics metrics;
+    /** Whether this column counts the rows read: one column of the stage does, the validity check under skip. */
+    private final boolean countsRows;
+    private transient TaskState task;
+
+    public CellNormalizer(String stage, ColumnBinding binding, LayerNormSpec spec, RowLength rowLength,
+                          HandleInvalid handleInvalid, NormalizerMetrics metrics, boolean countsRows) {
+        this.stage = stage;
+        this.binding = binding;
+        this.spec = spec;
+        this.rowLength = rowLength;
+        this.handleInvalid = handleInvalid;
+        this.metrics = metrics;
+        this.countsRows = countsRows;
+    }
+
+    @Override
+    public DataType outputType() {
+        return binding.type().outputType();
+    }
+
+    @Override
+    public boolean nullableOutput() {
+        return handleInvalid == HandleInvalid.KEEP;
+    }
+
+    @Override
+    public String toString() {
+        return stage + " column '" + binding.inputName() + "'";
+    }
+
+    /**
+     * The normalized cell as a Catalyst value of its own (a dense vector's struct, or an array).
+     * An invalid cell (null, a wrong length, malformed, NaN or infinite) fails the task under
+     * {@code error} and gives {@code null} under {@code keep}; under {@code skip} the validity
+     * check ({@link #isValid}) has dropped its row before.
+     *
+     * @param cell the input cell's Catalyst value, or {@code null}
+     */
+    @Override
+    public Object normalize(Object cell) {
+        TaskState t = state();
+        t.row++;
+        if (countsRows && handleInvalid != HandleInvalid.SKIP) {
+            t.read++;
+        }
+        ColumnBatch batch = t.batch;
+        batch.clear();
+        ColumnBatch.Invalid invalid = batch.appendCell(cell);
+        if (invalid != null) {
+            return invalid(t, invalid.reason, invalid.problem);
+        }
+        batch.normalize(t.engine, spec);
+        if (batch.madeNaN(0)) {
+            return invalid(t, InvalidReason.NON_FINITE, ColumnBatch.nonFinite(cell, binding.type()));
+        }
+        t.normalized++;
+        return batch.outputCopy(0);
+    }
+
+    /**
+     * Whether the cell can be normalized, for {@code skip}'s filter, which runs before
+     * {@link #normalize}: the same checks, NaN and infinities included. Counts the row as read,
+     * and as skipped when it is not valid.
+     */
+    @Override
+    public boolean isValid(Object cell) {
+        TaskState t = state();
+        t.validated++;
+        if (countsRows) {
+            t.read++;
+        }
+        ColumnBatch batch = t.batch;
+        batch.clear();
+        ColumnBatch.Invalid invalid = batch.appendCell(cell);
+        if (invalid == null && batch.holdsNonFinite(0)) {
+            invalid = new ColumnBatch.Invalid(InvalidReason.NON_FINITE, null);
+        }
+        if (invalid != null) {
+            t.skipped.merge(invalid.reason, 1L, Long::sum);
+            return false;
+        }
+        return true;
+    }
+
+    private Object invalid(TaskState t, InvalidReason reason, String problem) {
+        if (handleInvalid == HandleInvalid.ERROR) {
+            throw HandleInvalid.error(stage, binding, problem, t.row);
+        }
+        // keep (skip's filter dropped such rows before this): a null output, counted once per row.
+        if (countsRows) {
+            t.kept.merge(reason, 1L, Long::sum);
+        }
+        return null;
+    }
+
+    private TaskState state() {
+        if (task == null) {
+            task = new TaskState();
+        }
+        return task;
+    }
+
+    /** What one task's copy holds: buffers, the engine, and its counts until the task ends. */
+    private final class TaskState {
+        final ColumnBatch batch = new ColumnBatch(binding.type(), rowLength, false);
+        final RoutedLayerNorm engine = BackendSelector.open(Backend.JAVA, null, new ExecutorBackendListener(stage));
+        /** Rows this column's expressions went through in the task (a filter's and a projection's count apart). */
+        long row;
+        long validated;
+        long read;
+        long normalized;
+        final Map<InvalidReason, Long> skipped = new EnumMap<>(InvalidReason.class);
+        final Map<InvalidReason, Long> kept = new EnumMap<>(InvalidReason.class);
+
+        TaskState() {
+            TaskContext context = TaskContext.get();
+            if (context != null) {
+                int partition = context.partitionId();
+                context.addTaskCompletionListener((TaskCompletionListener) done -> flush(partition));
+            }
+        }
+
+        /**
+         * The task's counts into the stage's metrics, keyed by its partition, as the batched path
+         * keys them: a later computation of the partition replaces an earlier one.
+         */
+        void flush(int partition) {
+            // The filter's counts and the projection's apart: Spark may run them in different
+            // stages (a filter pushed below an exchange), whose partitions are not the same.
+            long key = NormalizerMetrics.partition(0, partition);
+            long filterKey = NormalizerMetrics.partition(1, partition);
+            if (countsRows && handleInvalid == HandleInvalid.SKIP) {
+                metrics.add(filterKey, NormalizerMetrics.READ, read);
+                metrics.add(filterKey, NormalizerMetrics.SEEN, validated);
+            } else if (countsRows) {
+                metrics.add(key, NormalizerMetrics.READ, read);
+            }
+            metrics.add(key, NormalizerMetrics.SEEN, row);
+            if (normalized > 0) {
+                metrics.add(key, NormalizerMetrics.BACKEND + engine.lastBatchBackend(), normalized);
+            }
+            skipped.forEach((reason, n) -> metrics.add(filterKey, reason.skippedCounter(), n));
+            kept.forEach((reason, n) -> metrics.add(key, reason.keptCounter(), n));
+            engine.close();
+            task = null;
+        }
+    }
+}
