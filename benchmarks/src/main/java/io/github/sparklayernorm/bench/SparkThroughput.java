@@ -3,6 +3,7 @@ package io.github.sparklayernorm.bench;
 import io.github.sparklayernorm.ml.LayerNormalizer;
 import io.github.sparklayernorm.ml.RmsNormalizer;
 import io.github.sparklayernorm.ml.SyntheticRows;
+import io.github.sparklayernorm.ml.exec.ExecutionPath;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +15,7 @@ import org.apache.spark.ml.feature.Normalizer;
 import org.apache.spark.ml.feature.StandardScaler;
 import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -28,34 +30,64 @@ import org.apache.spark.sql.types.DataTypes;
  * projection of the same column (the cost of reading the cache and writing a row, with no
  * arithmetic); also RMS normalization, groups of 64, and the OpenCL backend where a device is.
  *
+ * <p>{@code --extra-columns N} makes it a feature table: N more columns (doubles and strings, as a
+ * table of features has) beside the vector, and each case keeps only its output column, as a
+ * pipeline that goes on with the normalized features does: what Spark's optimizer can prune then
+ * counts. The Java engine runs on the expression path (the default); "batched path" cases force the
+ * batched one ({@code spark.layernorm.execution=batches}) for comparison.
+ *
  * <p>Every case runs {@code rounds} times, interleaved (machines here are shared and noisy); the
- * best time counts. Run: {@code bin/bench-spark [rows] [d] [rounds] [case]} (default 1,000,000 x 256,
- * 3 rounds, every case; a case argument keeps the cases whose name contains it, and the baselines).
+ * best time counts. Run: {@code bin/bench-spark [--extra-columns N] [rows] [d] [rounds] [case]}
+ * (default 1,000,000 x 256, 3 rounds, every case; a case argument keeps the cases whose name
+ * contains it, and the baselines).
  */
 public final class SparkThroughput {
 
-    public static void main(String[] args) {
-        int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
-        int d = args.length > 1 ? Integer.parseInt(args[1]) : 256;
-        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-        String only = args.length > 3 ? args[3] : "";
+    public static void main(String[] arguments) {
+        List<String> args = new ArrayList<>(Arrays.asList(arguments));
+        int extra = 0;
+        int flag = args.indexOf("--extra-columns");
+        if (flag >= 0) {
+            if (flag + 1 >= args.size()) {
+                throw new IllegalArgumentException("--extra-columns needs a number of columns");
+            }
+            extra = Integer.parseInt(args.get(flag + 1));
+            args.subList(flag, flag + 2).clear();
+        }
+        int rows = args.size() > 0 ? Integer.parseInt(args.get(0)) : 1_000_000;
+        int d = args.size() > 1 ? Integer.parseInt(args.get(1)) : 256;
+        int rounds = args.size() > 2 ? Integer.parseInt(args.get(2)) : 3;
+        String only = args.size() > 3 ? args.get(3) : "";
         SparkSession spark = SparkSession.builder().master("local[2]").appName("spark-layernorm throughput")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.shuffle.partitions", "4")
                 .getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
         try {
-            run(spark, rows, d, rounds, only);
+            run(spark, rows, d, rounds, only, extra);
         } finally {
             spark.stop();
         }
     }
 
-    private static void run(SparkSession spark, int rows, int d, int rounds, String only) {
-        Dataset<Row> vectors = spark.range(0, rows, 1, 8).select(functions.col("id"),
-                SyntheticRows.vectorOf(spark, functions.col("id"), d).as("features")).cache();
-        Dataset<Row> floats = vectors.select(functions.col("id"),
-                org.apache.spark.ml.functions.vector_to_array(functions.col("features"), "float32").as("features")).cache();
+    private static void run(SparkSession spark, int rows, int d, int rounds, String only, int extra) {
+        List<Column> columns = new ArrayList<>();
+        columns.add(functions.col("id"));
+        columns.add(SyntheticRows.vectorOf(spark, functions.col("id"), d).as("features"));
+        for (int c = 0; c < extra; c++) {
+            // Half doubles, half short strings: the other columns of a feature table.
+            columns.add(c % 2 == 0
+                    ? functions.col("id").multiply(c + 1).mod(997).divide(7.0).as("f" + c)
+                    : functions.concat(functions.lit("s"), functions.col("id").mod(100 + c).cast("string")).as("f" + c));
+        }
+        Dataset<Row> vectors = spark.range(0, rows, 1, 8).select(columns.toArray(new Column[0])).cache();
+        List<Column> floatColumns = new ArrayList<>();
+        for (String name : vectors.columns()) {
+            floatColumns.add(name.equals("features")
+                    ? org.apache.spark.ml.functions.vector_to_array(functions.col("features"), "float32").as("features")
+                    : functions.col(name));
+        }
+        Dataset<Row> floats = vectors.select(floatColumns.toArray(new Column[0])).cache();
         long count = vectors.count() + floats.count();
         if (count != 2L * rows) {
             throw new IllegalStateException("cached " + count + " rows, expected " + 2L * rows);
@@ -71,13 +103,20 @@ public final class SparkThroughput {
         cases.put("Normalizer (vector)", () -> new Normalizer().setInputCol("features").setOutputCol("out").transform(vectors));
         cases.put("StandardScalerModel (vector)", () -> scaler.transform(vectors));
         cases.put("LayerNormalizer java (vector)", () -> layerNorm("java").transform(vectors));
+        cases.put("LayerNormalizer auto (vector)", () -> layerNorm("auto").transform(vectors));
+        cases.put("LayerNormalizer java, batched path (vector)", () -> batched(spark, () -> layerNorm("java").transform(vectors)));
         cases.put("LayerNormalizer java, scale+shift (vector)",
                 () -> layerNorm("java").setScale(scale).setShift(shift).transform(vectors));
         cases.put("RmsNormalizer java (vector)",
                 () -> new RmsNormalizer().setInputCol("features").setOutputCol("out").setBackend("java").transform(vectors));
-        cases.put("LayerNormalizer java, groups of 64 (vector)", () -> layerNorm("java").setGroupSize(64).transform(vectors));
+        if (d % 64 == 0) {
+            cases.put("LayerNormalizer java, groups of 64 (vector)",
+                    () -> layerNorm("java").setGroupSize(64).transform(vectors));
+        }
         cases.put("identity (array<float>)", () -> floats.withColumn("out", functions.col("features")));
         cases.put("LayerNormalizer java (array<float>)", () -> layerNorm("java").transform(floats));
+        cases.put("LayerNormalizer java, batched path (array<float>)",
+                () -> batched(spark, () -> layerNorm("java").transform(floats)));
         boolean openCl = !OpenClDevices.all().isEmpty();
         if (openCl) {
             cases.put("LayerNormalizer opencl (vector)", () -> layerNorm("opencl").transform(vectors));
@@ -102,29 +141,48 @@ public final class SparkThroughput {
         for (int round = 0; round < rounds; round++) {
             for (var c : cases.entrySet()) {
                 long start = System.nanoTime();
-                c.getValue().get().write().format("noop").mode("overwrite").save();
+                Dataset<Row> out = c.getValue().get();
+                // A feature table's pipeline goes on with the output alone; a two-column one writes all.
+                (extra > 0 ? out.select("out") : out).write().format("noop").mode("overwrite").save();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 best.merge(c.getKey(), seconds, Math::min);
             }
         }
 
         System.out.println();
-        System.out.printf("%,d rows x %d, cached, local[2], written to noop; best of %d rounds%n", rows, d, rounds);
+        System.out.printf("%,d rows x %d%s, cached, local[2], written to noop%s; best of %d rounds%n", rows, d,
+                extra > 0 ? " and " + extra + " other columns" : "", extra > 0 ? " (the output column alone)" : "",
+                rounds);
         System.out.println("OpenCL device: " + (openCl ? OpenClDevices.describe(OpenClDevices.all().get(0)) : "none"));
         List<String> lines = new ArrayList<>();
-        lines.add(String.format("| %-44s | %8s | %12s | %16s | %14s |", "case", "seconds", "rows/s", "vs Normalizer",
+        lines.add(String.format("| %-50s | %8s | %12s | %16s | %14s |", "case", "seconds", "rows/s", "vs Normalizer",
                 "vs identity"));
         double normalizer = best.get("Normalizer (vector)");
         for (var e : best.entrySet()) {
             String name = e.getKey();
             double identity = best.get(name.endsWith("(array<float>)") ? "identity (array<float>)" : "identity (vector)");
-            lines.add(String.format("| %-44s | %8.2f | %,12.0f | %7.2fx rows/s | %7.2fx time |", name, e.getValue(),
+            lines.add(String.format("| %-50s | %8.2f | %,12.0f | %7.2fx rows/s | %7.2fx time |", name, e.getValue(),
                     rows / e.getValue(), normalizer / e.getValue(), e.getValue() / identity));
         }
         lines.forEach(System.out::println);
         double ln = best.get("LayerNormalizer java (vector)");
         System.out.printf("%nLayerNormalizer (java, vector): %.2fx Normalizer's rows/s (target >= 1.5x), "
                 + "%.2fx the identity's time (target <= 1.3x)%n", normalizer / ln, ln / best.get("identity (vector)"));
+        Double auto = best.get("LayerNormalizer auto (vector)");
+        if (auto != null) {
+            System.out.printf("LayerNormalizer (auto, vector): %.2fx Normalizer's rows/s, %.2fx the identity's time%n",
+                    normalizer / auto, auto / best.get("identity (vector)"));
+        }
+    }
+
+    /** The transform, planned on the batched path; it stays so when it runs, later. */
+    private static Dataset<Row> batched(SparkSession spark, Supplier<Dataset<Row>> transform) {
+        spark.conf().set(ExecutionPath.SETTING, "batches");
+        try {
+            return transform.get();
+        } finally {
+            spark.conf().unset(ExecutionPath.SETTING);
+        }
     }
 
     private static LayerNormalizer layerNorm(String backend) {

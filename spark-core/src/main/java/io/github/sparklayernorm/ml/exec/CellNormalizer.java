@@ -1,15 +1,19 @@
 package io.github.sparklayernorm.ml.exec;
 
-import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.BatchLayout;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
-import io.github.sparklayernorm.kernels.routing.BackendSelector;
-import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.ml.exec.internal.CatalystArrays;
 import io.github.sparklayernorm.ml.exec.internal.CellFunction;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
+import io.github.sparklayernorm.ml.plan.ColumnType;
 import io.github.sparklayernorm.ml.plan.RowLength;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.spark.TaskContext;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
+import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.util.TaskCompletionListener;
 
@@ -83,6 +87,11 @@ public final class CellNormalizer implements CellFunction {
         if (countsRows && handleInvalid != HandleInvalid.SKIP) {
             t.read++;
         }
+        Object fast = normalizeDense(t, cell);
+        if (fast != null) {
+            t.normalized++;
+            return fast;
+        }
         ColumnBatch batch = t.batch;
         batch.clear();
         ColumnBatch.Invalid invalid = batch.appendCell(cell);
@@ -95,6 +104,60 @@ public final class CellNormalizer implements CellFunction {
         }
         t.normalized++;
         return batch.outputCopy(0);
+    }
+
+    /**
+     * The usual cell, a dense vector or an array without nulls, of a length the stage takes:
+     * copied once, into the array Spark gets back (after room for Spark's array header),
+     * normalized there in place, and handed over without a copy out. {@code null} for anything
+     * else, and for a cell that turns out to hold NaN or an infinity: the general path then
+     * decides, counts and words it.
+     */
+    private Object normalizeDense(TaskState t, Object cell) {
+        if (cell == null || rowLength.grouped()) {
+            return null;
+        }
+        ArrayData values;
+        if (binding.type() == ColumnType.VECTOR) {
+            InternalRow vector = (InternalRow) cell;
+            if (vector.getByte(0) != 1 || vector.isNullAt(3)) {
+                return null;
+            }
+            values = vector.getArray(3);
+        } else {
+            values = (ArrayData) cell;
+        }
+        int n = values.numElements();
+        if (rowLength.problem(n) != null) {
+            return null;
+        }
+        ArrayData result;
+        if (binding.type() == ColumnType.FLOAT_ARRAY) {
+            int header = CatalystArrays.headerElements(n, Float.BYTES);
+            // Whole 8-byte words, as Spark lays arrays out: the padding float stays zero.
+            float[] out = new float[header + n + (n & 1)];
+            if (CatalystArrays.copyFloats(values, out, header) >= 0) {
+                return null;
+            }
+            t.engine.normalize(out, out, t.layout(header, n), spec);
+            if (Float.isNaN(out[header])) {
+                return null;
+            }
+            result = CatalystArrays.wrap(out, n, Float.BYTES);
+        } else {
+            int header = CatalystArrays.headerElements(n, Double.BYTES);
+            double[] out = new double[header + n];
+            if (CatalystArrays.copyDoubles(values, out, header) >= 0) {
+                return null;
+            }
+            t.engine.normalize(out, out, t.layout(header, n), spec);
+            if (Double.isNaN(out[header])) {
+                return null;
+            }
+            result = CatalystArrays.wrap(out, n, Double.BYTES);
+        }
+        return binding.type() == ColumnType.VECTOR ? new GenericInternalRow(new Object[] {(byte) 1, null, null, result})
+                : result;
     }
 
     /**
@@ -143,7 +206,12 @@ public final class CellNormalizer implements CellFunction {
     /** What one task's copy holds: buffers, the engine, and its counts until the task ends. */
     private final class TaskState {
         final ColumnBatch batch = new ColumnBatch(binding.type(), rowLength, false);
-        final RoutedLayerNorm engine = BackendSelector.open(Backend.JAVA, null, new ExecutorBackendListener(stage));
+        /** The Java engine itself: this path is the Java engine's, and a batch of one cell needs no routing. */
+        final JavaLayerNorm engine = new JavaLayerNorm();
+        /** The layout of the latest dense cell: one row of n values after a header of h. */
+        private BatchLayout layout;
+        private int layoutStart = -1;
+        private int layoutLength = -1;
         /** Rows this column's expressions went through in the task (a filter's and a projection's count apart). */
         long row;
         long validated;
@@ -152,7 +220,18 @@ public final class CellNormalizer implements CellFunction {
         final Map<InvalidReason, Long> skipped = new EnumMap<>(InvalidReason.class);
         final Map<InvalidReason, Long> kept = new EnumMap<>(InvalidReason.class);
 
+        BatchLayout layout(int start, int length) {
+            if (start != layoutStart || length != layoutLength) {
+                layout = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
+                layoutStart = start;
+                layoutLength = length;
+            }
+            return layout;
+        }
+
         TaskState() {
+            new ExecutorBackendListener(stage).chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE,
+                    "inside Spark's plan, cell by cell (" + ExecutionPath.SETTING + ")");
             TaskContext context = TaskContext.get();
             if (context != null) {
                 int partition = context.partitionId();
@@ -177,11 +256,10 @@ public final class CellNormalizer implements CellFunction {
             }
             metrics.add(key, NormalizerMetrics.SEEN, row);
             if (normalized > 0) {
-                metrics.add(key, NormalizerMetrics.BACKEND + engine.lastBatchBackend(), normalized);
+                metrics.add(key, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, normalized);
             }
             skipped.forEach((reason, n) -> metrics.add(filterKey, reason.skippedCounter(), n));
             kept.forEach((reason, n) -> metrics.add(key, reason.keptCounter(), n));
-            engine.close();
             task = null;
         }
     }

@@ -1,6 +1,7 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
 import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
@@ -41,6 +42,8 @@ final class ColumnBatch {
     /** Which backend normalized the latest batch, and how many of its cells the Java engine recomputed. */
     private String backend;
     private int recomputedCells;
+    /** The latest uniform layout (groups, or one cell), reused while batches keep its shape. */
+    private BatchLayout uniform;
 
     ColumnBatch(ColumnType type, RowLength rowLength, boolean withStatistics) {
         this.type = type;
@@ -260,18 +263,41 @@ final class ColumnBatch {
         if (rows == 0) {
             return;
         }
-        // Cells are back to back from 0 and each a multiple of the group size, so the groups of
-        // the whole batch are simply consecutive blocks of groupSize values.
-        BatchLayout layout = groupSize > 0
-                ? BatchLayout.uniform(valueCount() / groupSize, groupSize)
-                : BatchLayout.ofOffsets(offsets, rows);
+        normalize((LayerNormEngine) engine, spec);
+        backend = engine.lastBatchBackend();
+        countRecomputed(engine);
+    }
+
+    /** Normalizes every cell of the batch in place on {@code engine}; nothing is counted. */
+    void normalize(LayerNormEngine engine, LayerNormSpec spec) {
+        if (rows == 0) {
+            return;
+        }
+        BatchLayout layout = layout();
         if (type == ColumnType.FLOAT_ARRAY) {
             engine.normalize(floats, floats, layout, spec, statistics);
         } else {
             engine.normalize(doubles, doubles, layout, spec, statistics);
         }
-        backend = engine.lastBatchBackend();
-        countRecomputed(engine);
+    }
+
+    /**
+     * The batch's layout for the engine. Cells are back to back from 0 and each a multiple of the
+     * group size, so the groups of the whole batch are simply consecutive blocks of groupSize
+     * values. A uniform layout is kept for the next batch of the same shape: the expression path
+     * normalizes batches of one cell, mostly of one length.
+     */
+    private BatchLayout layout() {
+        int values = valueCount();
+        if (groupSize > 0 || rows == 1) {
+            int rowLength = groupSize > 0 ? groupSize : values;
+            int engineRows = values / rowLength;
+            if (uniform == null || uniform.rowCount() != engineRows || uniform.maxRowLength() != rowLength) {
+                uniform = BatchLayout.uniform(engineRows, rowLength);
+            }
+            return uniform;
+        }
+        return BatchLayout.ofOffsets(offsets, rows);
     }
 
     /**

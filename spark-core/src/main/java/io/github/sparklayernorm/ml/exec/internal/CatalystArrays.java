@@ -74,6 +74,29 @@ public final class CatalystArrays {
         return -1;
     }
 
+    /**
+     * Elements of a {@code double[]} (or, with 4-byte elements, a {@code float[]}) that Spark's
+     * header of an n-element array takes: with {@link #wrap}, a cell can be copied in after them,
+     * normalized in place and handed to Spark as is, without a copy out.
+     */
+    public static int headerElements(int n, int elementSize) {
+        return UnsafeArrayData.calculateHeaderPortionInBytes(n) / elementSize;
+    }
+
+    /**
+     * The n values after the header in {@code array} (a {@code double[]} or {@code float[]} of at
+     * least {@code headerElements(n) + n} elements, its header area still zero) as Spark's array:
+     * the header is written, no value is copied. The array must not change afterwards.
+     */
+    public static ArrayData wrap(Object array, int n, int elementSize) {
+        long base = elementSize == Double.BYTES ? Platform.DOUBLE_ARRAY_OFFSET : Platform.FLOAT_ARRAY_OFFSET;
+        Platform.putLong(array, base, n);
+        long size = UnsafeArrayData.calculateHeaderPortionInBytes(n) + (((long) n * elementSize + 7) & ~7L);
+        UnsafeArrayData view = new UnsafeArrayData();
+        view.pointTo(array, base, Math.toIntExact(size));
+        return view;
+    }
+
     /** {@code values[from, from + n)} as an {@code array<double>} of its own. */
     public static ArrayData copyOf(double[] values, int from, int n) {
         return UnsafeArrayData.fromPrimitiveArray(values, Math.toIntExact(Platform.DOUBLE_ARRAY_OFFSET + from * (long) Double.BYTES), n,
