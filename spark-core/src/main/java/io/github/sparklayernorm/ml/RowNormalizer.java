@@ -397,8 +397,8 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
         if (ExecutionPath.choose(frame, stageName(), engine, plan, invalid) == ExecutionPath.EXPRESSION) {
             return CellPath.apply(frame, stageName(), plan, invalid, metrics);
         }
-        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid, engine, getBatchSize(),
-                metrics);
+        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid, engine,
+                ExecutionPath.kernelShape(frame.sparkSession()), getBatchSize(), metrics);
         // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
         // that knows where each Spark line keeps them.
         RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD()

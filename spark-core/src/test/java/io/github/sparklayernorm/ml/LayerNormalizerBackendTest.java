@@ -8,10 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
+import io.github.sparklayernorm.kernels.routing.BackendSelector;
+import io.github.sparklayernorm.ml.exec.ExecutionPath;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,7 @@ import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
@@ -115,6 +117,36 @@ class LayerNormalizerBackendTest {
         String key = counts.keySet().iterator().next();
         assertTrue(key.startsWith("opencl: "), key);
         assertEquals(2L * ROWS, counts.get(key));
+    }
+
+    @Test
+    @RequiresOpenClDevice
+    void bothKernelShapesGiveTheJavaResultsWithinTheDoubleTolerance() {
+        OpenClTestSupport.requireDevice();
+        List<Row> java = outputs(normalizer("java"));
+        SparkSession spark = SparkTestSession.get();
+        try {
+            for (String shape : new String[] {"row", "group"}) {
+                spark.conf().set(ExecutionPath.KERNEL_SETTING, shape);
+                assertSameWithin(java, outputs(normalizer("opencl")), 1e-12);
+            }
+        } finally {
+            spark.conf().unset(ExecutionPath.KERNEL_SETTING);
+        }
+    }
+
+    @Test
+    void anUnknownKernelShapeFailsNamingTheSetting() {
+        SparkSession spark = SparkTestSession.get();
+        spark.conf().set(ExecutionPath.KERNEL_SETTING, "warp");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> normalizer("opencl").transform(data()));
+            assertTrue(e.getMessage().contains("spark.layernorm.opencl.kernel is 'warp'; use auto, row or group"),
+                    e.getMessage());
+        } finally {
+            spark.conf().unset(ExecutionPath.KERNEL_SETTING);
+        }
     }
 
     @Test

@@ -3,13 +3,17 @@ package io.github.sparklayernorm.kernels.opencl;
 import com.aparapi.Kernel;
 
 /**
- * The OpenCL kernel, written in the Java subset Aparapi translates: one work-item per row.
+ * The OpenCL kernel, written in the Java subset Aparapi translates, in two shapes ({@link #mode}):
  *
- * <p>Why one row per work-item: layer normalization reads each value a few times and has no
- * reuse across rows, so a row in one work-item keeps every pass in registers and cache with no
- * barriers. Measurements on PoCL on these machines put it at 3-10x the speed of one work-group per
- * row with a local-memory reduction (the design of most GPU libraries); the ranking may differ on a
- * real GPU, where it has yet to be measured.
+ * <ul>
+ *   <li><b>row</b> ({@value #ROW}): one work-item per row. A row in one work-item keeps every pass
+ *       in registers and cache with no barriers: what a CPU device wants (on PoCL here, 3-10x the
+ *       group shape).</li>
+ *   <li><b>group</b> ({@value #GROUP}): one work-group per row, as GPU libraries do. Work-items
+ *       stride the row, so neighbours read neighbouring values (coalesced loads), and each sum is
+ *       reduced in local memory as a tree, between barriers. A batch of 4096 rows is then 4096
+ *       work-groups of up to 256 work-items: enough threads in flight for a GPU.</li>
+ * </ul>
  *
  * <p>The numerics are the Java engine's (first mean, correction kept apart, blocked compensated
  * variance, all in double), so one kernel serves float and double rows: float rows are read
@@ -26,6 +30,24 @@ import com.aparapi.Kernel;
 final class LayerNormKernel extends Kernel {
 
     private static final int BLOCK = 64;
+    static final int ROW = 0;
+    static final int GROUP = 1;
+    /**
+     * The largest work-group of the group shape: some NVIDIA drivers gave inconsistent results
+     * with Aparapi's barriers in groups of 512 or more (Aparapi issue 156).
+     */
+    static final int MAX_GROUP = 256;
+
+    /** {@link #ROW} or {@link #GROUP}, the same for every work-item of a run. */
+    int mode;
+
+    /** The group shape's per-work-item partial sums, reduced as a tree: sum, largest magnitude, a flag. */
+    @Local
+    double[] partialSum = new double[MAX_GROUP];
+    @Local
+    double[] partialMax = new double[MAX_GROUP];
+    @Local
+    double[] partialFlag = new double[MAX_GROUP];
 
     /** Rows whose largest magnitude lies in [safeMin, safeMax] (or is 0) need no rescaling. */
     double safeMax;
@@ -59,10 +81,146 @@ final class LayerNormKernel extends Kernel {
 
     @Override
     public void run() {
-        int r = getGlobalId();
-        if (r < rows) {
-            normalizeRow(r);
+        if (mode == GROUP) {
+            normalizeRowInGroup();
+        } else {
+            int r = getGlobalId();
+            if (r < rows) {
+                normalizeRow(r);
+            }
         }
+    }
+
+    /**
+     * Row {@code getGroupId()}, by the work-group: the row kernel's steps and numerics (a first
+     * mean, the correction kept apart, the variance of the corrected deviations, all in double),
+     * each sum taken by work-items over strided values and reduced pairwise in local memory. Every
+     * work-item reaches every barrier: a group past the last row works on an empty row.
+     */
+    private void normalizeRowInGroup() {
+        int r = getGroupId();
+        int lid = getLocalId();
+        int size = getLocalSize();
+        int start = 0;
+        int d = 0;
+        if (r < rows) {
+            start = offsets[r];
+            d = offsets[r + 1] - start;
+        }
+        double sum = 0.0;
+        double maxAbs = 0.0;
+        double notFinite = 0.0;
+        for (int i = lid; i < d; i += size) {
+            double v = value(start + i);
+            double a = abs(v);
+            if (!(a <= largestFinite)) {
+                notFinite = 1.0;
+            }
+            maxAbs = max(maxAbs, a);
+            sum += v;
+        }
+        partialSum[lid] = sum;
+        partialMax[lid] = maxAbs;
+        partialFlag[lid] = notFinite;
+        localBarrier();
+        for (int step = size / 2; step > 0; step = step / 2) {
+            if (lid < step) {
+                partialSum[lid] = partialSum[lid] + partialSum[lid + step];
+                partialMax[lid] = max(partialMax[lid], partialMax[lid + step]);
+                partialFlag[lid] = max(partialFlag[lid], partialFlag[lid + step]);
+            }
+            localBarrier();
+        }
+        double total = partialSum[0];
+        double rowMax = partialMax[0];
+        double rowNotFinite = partialFlag[0];
+        localBarrier();
+        int safe = 1;
+        if (rowNotFinite > 0.0 || rowMax > safeMax || (rowMax > 0.0 && rowMax < safeMin)) {
+            safe = 0;
+        }
+        double m0 = 0.0;
+        double c = 0.0;
+        if (rms == 0 && d > 0) {
+            m0 = total / d;
+            double deviations = 0.0;
+            for (int i = lid; i < d; i += size) {
+                deviations += value(start + i) - m0;
+            }
+            c = groupSum(lid, size, deviations) / d;
+        }
+        double squares = 0.0;
+        for (int i = lid; i < d; i += size) {
+            double v = (value(start + i) - m0) - c;
+            squares += v * v;
+        }
+        double variance = 0.0;
+        if (d > 0) {
+            variance = groupSum(lid, size, squares) / d;
+        }
+        double invStd = 1.0 / sqrt(variance + epsilon);
+        double outNotFinite = 0.0;
+        if (safe == 1) {
+            for (int i = lid; i < d; i += size) {
+                double z = ((value(start + i) - m0) - c) * invStd;
+                double g = 1.0;
+                double b = 0.0;
+                if (hasScale == 1) {
+                    g = scale[i];
+                }
+                if (hasShift == 1) {
+                    b = shift[i];
+                }
+                double y = g * z + b;
+                store(start + i, y);
+                if (useFloat == 1) {
+                    if (!(abs((float) y) <= largestFinite)) {
+                        outNotFinite = 1.0;
+                    }
+                } else if (!(abs(y) <= largestFinite)) {
+                    outNotFinite = 1.0;
+                }
+            }
+        }
+        partialFlag[lid] = outNotFinite;
+        localBarrier();
+        for (int step = size / 2; step > 0; step = step / 2) {
+            if (lid < step) {
+                partialFlag[lid] = max(partialFlag[lid], partialFlag[lid + step]);
+            }
+            localBarrier();
+        }
+        if (lid == 0 && r < rows) {
+            if (safe == 0) {
+                status[r] = 1;
+            } else if (partialFlag[0] > 0.0) {
+                status[r] = 2;
+            } else {
+                status[r] = 0;
+            }
+            if (wantStats == 1) {
+                meanOut[r] = m0 + c;
+                invStdOut[r] = invStd;
+            }
+        }
+    }
+
+    /**
+     * The sum over the work-group of each work-item's {@code value}, pairwise in local memory; every
+     * work-item gets it. Ends with a barrier, so that the local array can be reused at once.
+     */
+    private double groupSum(int lid, int size, double value) {
+        partialSum[lid] = value;
+        localBarrier();
+        for (int step = size / 2; step > 0; step = step / 2) {
+            if (lid < step) {
+                partialSum[lid] = partialSum[lid] + partialSum[lid + step];
+            }
+            localBarrier();
+        }
+        double result = partialSum[0];
+        localBarrier();
+        return result;
     }
 
     private double value(int i) {

@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import io.github.sparklayernorm.kernels.KernelShape;
 import com.aparapi.Range;
 import com.aparapi.device.OpenCLDevice;
 import com.aparapi.exception.CompileFailedException;
@@ -46,6 +47,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private final LayerNormKernel kernel = new LayerNormKernel();
     private final JavaLayerNorm exact = new JavaLayerNorm();
     private final int localSize;
+    /** The largest work-group of the group shape on this device: a power of two, at most 256. */
+    private final int maxGroupSize;
+    private final boolean gpu;
+    private KernelShape shape = KernelShape.AUTO;
     private LayerNormSpec loadedSpec;
     private boolean selfChecking;
     private boolean ranOnce;
@@ -66,6 +71,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         this.device = device;
         this.description = OpenClDevices.describe(device);
         this.localSize = Math.max(1, Math.min(64, device.getMaxWorkGroupSize()));
+        this.maxGroupSize = Integer.highestOneBit(Math.max(1, Math.min(LayerNormKernel.MAX_GROUP,
+                device.getMaxWorkGroupSize())));
+        this.gpu = device.getType() == com.aparapi.device.Device.TYPE.GPU;
         kernel.setExplicit(true);
         kernel.safeMax = SAFE_MAX;
         kernel.safeMin = SAFE_MIN;
@@ -95,9 +103,18 @@ public final class OpenClLayerNorm implements LayerNormEngine {
      * disposed: Aparapi 3.0.2 crashes the JVM disposing a compiled kernel that never ran.)
      */
     private void selfCheck() {
+        for (KernelShape checked : new KernelShape[] {KernelShape.ROW, KernelShape.GROUP}) {
+            selfCheck(checked);
+        }
+    }
+
+    /** The self-check in one shape: both are checked, whichever a task will use. */
+    private void selfCheck(KernelShape checked) {
         double[] row = {1, 2, 3, 4};
         double[] out = new double[4];
         selfChecking = true;
+        KernelShape chosen = shape;
+        shape = checked;
         try {
             normalize(row, out, BatchLayout.uniform(1, 4), LayerNormSpec.of(0.75));
         } catch (OpenClFailure e) {
@@ -105,6 +122,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             throw e;
         } finally {
             selfChecking = false;
+            shape = chosen;
         }
         if (FaultInjection.active(OpenClFailure.Stage.SELF_CHECK.word())) {
             out[0] = Double.NaN;
@@ -114,8 +132,8 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         for (int i = 0; i < 4; i++) {
             if (!(Math.abs(out[i] - expected[i]) <= 1e-15)) {
                 close();
-                throw new OpenClFailure(OpenClFailure.Stage.SELF_CHECK, "the layer-norm kernel gave wrong results on "
-                        + description + " in its self-check: " + Arrays.toString(out));
+                throw new OpenClFailure(OpenClFailure.Stage.SELF_CHECK, "the layer-norm kernel (" + checked.word()
+                        + " shape) gave wrong results on " + description + " in its self-check: " + Arrays.toString(out));
             }
         }
     }
@@ -123,6 +141,23 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     @Override
     public String name() {
         return NAME;
+    }
+
+    /**
+     * The kernel's shape for the following batches: {@code auto} takes the group shape on a GPU and
+     * the row shape on other devices. Pooled engines are reused by tasks of any stage, so a task
+     * sets it when it borrows one.
+     */
+    public void use(KernelShape requested) {
+        shape = requested;
+    }
+
+    /** The shape the next batch runs in, {@code auto} resolved for this device. */
+    public KernelShape shape() {
+        if (shape == KernelShape.AUTO) {
+            return gpu ? KernelShape.GROUP : KernelShape.ROW;
+        }
+        return shape;
     }
 
     /** How logs and metrics name this engine's device. */
@@ -246,12 +281,23 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             loadSpec(spec);
         });
         kernel.rows = rows;
-        int global = (rows + localSize - 1) / localSize * localSize;
+        int local;
+        int global;
+        if (shape() == KernelShape.GROUP) {
+            // A power of two for the tree reductions, no larger than the longest row needs.
+            local = (int) Math.min(maxGroupSize, Long.highestOneBit(Math.max(1L, 2L * layout.maxRowLength() - 1)));
+            global = rows * local;
+            kernel.mode = LayerNormKernel.GROUP;
+        } else {
+            local = localSize;
+            global = (rows + localSize - 1) / localSize * localSize;
+            kernel.mode = LayerNormKernel.ROW;
+        }
         try {
             if (!selfChecking) {
                 FaultInjection.at(OpenClFailure.Stage.EXECUTE, description);
             }
-            Range range = device.createRange(global, localSize);
+            Range range = device.createRange(global, local);
             kernel.execute(range);
             ranOnce = true;
         } catch (OpenClFailure e) {

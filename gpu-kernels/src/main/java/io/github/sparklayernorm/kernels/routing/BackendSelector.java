@@ -4,6 +4,7 @@ import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.BackendListener;
 import io.github.sparklayernorm.kernels.OpenClFailure;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
 import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
 
@@ -38,13 +39,23 @@ public final class BackendSelector {
      * @return an engine to close when the task ends (it gives pooled OpenCL resources back)
      */
     public static RoutedLayerNorm open(Backend backend, String assignedGpu, BackendListener listener) {
+        return open(backend, assignedGpu, KernelShape.AUTO, listener);
+    }
+
+    /**
+     * As {@link #open(Backend, String, BackendListener)}, with the OpenCL kernel in {@code shape}
+     * ({@code auto}: the group shape on GPUs, the row shape elsewhere).
+     */
+    public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, BackendListener listener) {
         switch (backend) {
             case JAVA:
                 listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'java'");
                 return new RoutedLayerNorm(null, false, listener);
             case OPENCL: {
                 OpenClLayerNorm engine = OpenClEnginePool.borrowRequired(assignedGpu);
-                listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'opencl'" + assignedWords(assignedGpu));
+                engine.use(shape);
+                listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'opencl'" + assignedWords(assignedGpu)
+                        + ", " + engine.shape().word() + " kernel");
                 return new RoutedLayerNorm(engine, true, listener);
             }
             default:
@@ -55,7 +66,9 @@ public final class BackendSelector {
                     if (engine == null) {
                         listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'auto' and " + whyNot);
                     } else {
-                        listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'auto'" + assignedWords(assignedGpu));
+                        engine.use(shape);
+                        listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'auto'" + assignedWords(assignedGpu)
+                                + ", " + engine.shape().word() + " kernel");
                     }
                     return new RoutedLayerNorm(engine, false, listener);
                 } catch (OpenClFailure e) {

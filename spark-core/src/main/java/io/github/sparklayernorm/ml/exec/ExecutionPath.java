@@ -1,6 +1,7 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.ml.exec.internal.SparkInternals;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
@@ -66,6 +67,24 @@ public enum ExecutionPath {
                 throw new IllegalArgumentException("the Spark setting " + SETTING + " is '" + value
                         + "'; use auto (the default), expression or batches");
         }
+    }
+
+    /** The Spark setting that shapes the OpenCL kernel: auto (the default), row or group. */
+    public static final String KERNEL_SETTING = "spark.layernorm.opencl.kernel";
+
+    /**
+     * The OpenCL kernel's shape from {@value #KERNEL_SETTING}: {@code auto} (the group shape on
+     * GPUs, the row shape on other devices), {@code row} or {@code group}; any other value fails,
+     * naming the setting.
+     */
+    public static KernelShape kernelShape(SparkSession session) {
+        String value = session.conf().get(KERNEL_SETTING, "auto");
+        KernelShape shape = KernelShape.parse(value);
+        if (shape == null) {
+            throw new IllegalArgumentException("the Spark setting " + KERNEL_SETTING + " is '" + value + "'; use "
+                    + KernelShape.NAMES + " (auto: the group kernel on GPUs, the row kernel on other devices)");
+        }
+        return shape;
     }
 
     /** Why this stage needs the batched path whatever the setting, or {@code null}. */

@@ -4,6 +4,7 @@ import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
@@ -45,13 +46,15 @@ public final class PartitionNormalizer
     private final NormalizationPlan plan;
     private final HandleInvalid handleInvalid;
     private final Backend backend;
+    private final KernelShape kernelShape;
     private final int batchRows;
     private final NormalizerMetrics metrics;
     /** The id of the RDD this function makes, which keys its partitions' counts; set before any job runs. */
     private int rddId = -1;
 
     public PartitionNormalizer(String stage, NormalizationPlan plan, HandleInvalid handleInvalid,
-                               Backend backend, int batchRows, NormalizerMetrics metrics) {
+                               Backend backend, KernelShape kernelShape, int batchRows, NormalizerMetrics metrics) {
+        this.kernelShape = kernelShape;
         this.stage = stage;
         this.plan = plan;
         this.handleInvalid = handleInvalid;
@@ -69,7 +72,8 @@ public final class PartitionNormalizer
     public Iterator<InternalRow> call(Integer index, Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
         long partition = NormalizerMetrics.partition(rddId, index);
-        RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), new ExecutorBackendListener(stage));
+        RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), kernelShape,
+                new ExecutorBackendListener(stage));
         BatchIterator batches = new BatchIterator(input, engine, partition);
         if (task != null) {
             // Also when the task fails or its output is not read to the end (a limit, say).
