@@ -160,6 +160,15 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         return shape;
     }
 
+    /**
+     * Milliseconds the latest batch's kernel ran on the device, as Aparapi measures its
+     * {@code execute} (transfers are explicit, before and after, so not in it): for the GPU check's
+     * kernel-only throughput.
+     */
+    public double lastKernelMillis() {
+        return kernel.getExecutionTime();
+    }
+
     /** How logs and metrics name this engine's device. */
     public String device() {
         return description;
