@@ -49,7 +49,9 @@ class BuildWithJars(build_py):
     def run(self):
         super().run()
         target = os.path.join(self.build_lib, "sparklayernorm", "jars")
-        os.makedirs(target, exist_ok=True)
+        # A build folder left by an earlier build may hold jars of another version or name.
+        shutil.rmtree(target, ignore_errors=True)
+        os.makedirs(target)
         for jar in library_jars(self.distribution.get_version()):
             shutil.copy(jar, target)
 

@@ -31,7 +31,7 @@ def jar_path(spark_version=None):
         raise RuntimeError(
             "spark-layernorm supports Spark %s; this is Spark %s"
             % (", ".join(sorted(SCALA_FOR_SPARK)), spark_version))
-    jars = sorted(glob.glob(os.path.join(_HERE, "jars", "spark-layernorm-core_%s-*.jar" % scala)))
+    jars = sorted(glob.glob(os.path.join(_HERE, "jars", "spark-layernorm-core_%s-*-bundle.jar" % scala)))
     if not jars:
         raise RuntimeError(
             "this spark-layernorm package was built without the Scala %s jar that Spark %s needs;"

@@ -208,8 +208,9 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
         typeConverter=TypeConverters.toString)
     invStdDevCol: "Param[str]" = Param(
         Params._dummy(), "invStdDevCol",
-        "optional output column with each row's 1 / sqrt(var + epsilon) (ONNX's InvStdDev):"
-        " a double, or one per group with groupSize",
+        "optional output column with each row's inverse standard deviation: 1 / sqrt(var + epsilon)"
+        " for layer normalization (ONNX's InvStdDev), 1 / sqrt(mean(x^2) + epsilon) for RMS"
+        " normalization; a double, or one per group with groupSize",
         typeConverter=TypeConverters.toString)
 
     _input_kwargs: Dict[str, Any]
@@ -259,8 +260,9 @@ class RmsNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["RmsNo
 
     invStdDevCol: "Param[str]" = Param(
         Params._dummy(), "invStdDevCol",
-        "optional output column with each row's inverse RMS, 1 / sqrt(mean(x^2) + epsilon):"
-        " a double, or one per group with groupSize",
+        "optional output column with each row's inverse standard deviation: 1 / sqrt(var + epsilon)"
+        " for layer normalization (ONNX's InvStdDev), 1 / sqrt(mean(x^2) + epsilon) for RMS"
+        " normalization; a double, or one per group with groupSize",
         typeConverter=TypeConverters.toString)
 
     _input_kwargs: Dict[str, Any]
