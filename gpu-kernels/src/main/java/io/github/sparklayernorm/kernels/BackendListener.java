@@ -21,6 +21,13 @@ public interface BackendListener {
     default void recomputed(OpenClFailure.Stage stage, String device) {
     }
 
+    /**
+     * Backend {@code auto} measured a row shape on the device and on the Java engine and chose
+     * {@code backend} for it in this JVM; {@code figures} gives both times in words.
+     */
+    default void calibrated(String backend, String device, String figures) {
+    }
+
     /** The OpenCL path failed and the Java engine takes over; {@code reason} says why. */
     default void fellBack(OpenClFailure reason) {
     }

@@ -398,7 +398,8 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
             return CellPath.apply(frame, stageName(), plan, invalid, metrics);
         }
         PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid, engine,
-                ExecutionPath.kernelShape(frame.sparkSession()), getBatchSize(), metrics);
+                ExecutionPath.kernelShape(frame.sparkSession()), ExecutionPath.calibrate(frame.sparkSession()),
+                getBatchSize(), metrics);
         // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
         // that knows where each Spark line keeps them.
         RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD()

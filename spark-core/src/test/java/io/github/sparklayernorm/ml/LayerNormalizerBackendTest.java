@@ -136,6 +136,19 @@ class LayerNormalizerBackendTest {
     }
 
     @Test
+    void aCalibrateSettingOtherThanTrueOrFalseFailsNamingIt() {
+        SparkSession spark = SparkTestSession.get();
+        spark.conf().set(ExecutionPath.CALIBRATE_SETTING, "sometimes");
+        try {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> normalizer("opencl").transform(data()));
+            assertTrue(e.getMessage().contains("spark.layernorm.auto.calibrate is 'sometimes'"), e.getMessage());
+        } finally {
+            spark.conf().unset(ExecutionPath.CALIBRATE_SETTING);
+        }
+    }
+
+    @Test
     void anUnknownKernelShapeFailsNamingTheSetting() {
         SparkSession spark = SparkTestSession.get();
         spark.conf().set(ExecutionPath.KERNEL_SETTING, "warp");

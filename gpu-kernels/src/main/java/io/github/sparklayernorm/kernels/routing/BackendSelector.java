@@ -47,6 +47,16 @@ public final class BackendSelector {
      * ({@code auto}: the group shape on GPUs, the row shape elsewhere).
      */
     public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, BackendListener listener) {
+        return open(backend, assignedGpu, shape, false, listener);
+    }
+
+    /**
+     * As {@link #open(Backend, String, KernelShape, BackendListener)}; with {@code calibrate},
+     * backend {@code auto} measures each row shape on the device and on the Java engine first and
+     * keeps the faster for this JVM ({@code opencl} never leaves the device on speed grounds).
+     */
+    public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, boolean calibrate,
+                                       BackendListener listener) {
         switch (backend) {
             case JAVA:
                 listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'java'");
@@ -70,7 +80,7 @@ public final class BackendSelector {
                         listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'auto'" + assignedWords(assignedGpu)
                                 + ", " + engine.shape().word() + " kernel");
                     }
-                    return new RoutedLayerNorm(engine, false, listener);
+                    return new RoutedLayerNorm(engine, false, calibrate, listener);
                 } catch (OpenClFailure e) {
                     listener.fellBack(e);
                     return new RoutedLayerNorm(null, false, listener);

@@ -28,13 +28,22 @@ public final class RoutedLayerNorm implements LayerNormEngine {
     private final BackendListener listener;
     private OpenClLayerNorm openCl;
     private String lastBackend = JavaLayerNorm.NAME;
+    /** Under auto with calibration: the shapes of batches are measured on both engines first. */
+    private final boolean calibrate;
+    /** Why the latest batch went where it went when auto chose by measurement, else null. */
+    private String lastReason;
     /** The latest batch's rows that the Java engine recomputed after a device fault: indices, how many. */
     private int[] recomputed = new int[0];
     private int recomputedCount;
 
     RoutedLayerNorm(OpenClLayerNorm openCl, boolean openClRequired, BackendListener listener) {
+        this(openCl, openClRequired, false, listener);
+    }
+
+    RoutedLayerNorm(OpenClLayerNorm openCl, boolean openClRequired, boolean calibrate, BackendListener listener) {
         this.openCl = openCl;
         this.openClRequired = openClRequired;
+        this.calibrate = calibrate && !openClRequired;
         this.listener = listener;
     }
 
@@ -57,6 +66,14 @@ public final class RoutedLayerNorm implements LayerNormEngine {
         return lastBackend;
     }
 
+    /**
+     * Why the latest batch went to {@link #lastBatchBackend()} when backend {@code auto} chose it by
+     * measurement ("measured faster than the device for float rows of 256"), else {@code null}.
+     */
+    public String lastBatchReason() {
+        return lastReason;
+    }
+
     /** How many rows of the latest batch the Java engine recomputed after a device fault (usually 0). */
     public int recomputedRows() {
         return recomputedCount;
@@ -72,12 +89,61 @@ public final class RoutedLayerNorm implements LayerNormEngine {
 
     @Override
     public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        route(engine -> engine.normalize(in, out, layout, spec, stats), layout.rowCount());
+        route(engine -> engine.normalize(in, out, layout, spec, stats),
+                () -> java.normalize(in, new double[out.length], layout, spec, trialStatistics(stats)),
+                layout, "double");
     }
 
     @Override
     public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        route(engine -> engine.normalize(in, out, layout, spec, stats), layout.rowCount());
+        route(engine -> engine.normalize(in, out, layout, spec, stats),
+                () -> java.normalize(in, new float[out.length], layout, spec, trialStatistics(stats)),
+                layout, "float");
+    }
+
+    private static RowStatistics trialStatistics(RowStatistics stats) {
+        return stats == null ? null : new RowStatistics();
+    }
+
+    /**
+     * Under {@code auto} with calibration, a batch of a shape not yet decided runs on both engines:
+     * first the Java engine into a scratch array (it reads the input before the device may
+     * overwrite it in place), then the device into the output, each timed; a shape decided for the
+     * Java engine goes there. Otherwise as {@link #route(Consumer, int)}.
+     */
+    private void route(Consumer<LayerNormEngine> batch, Runnable javaTrial, BatchLayout layout, String type) {
+        lastReason = null;
+        if (openCl == null || !calibrate || layout.rowCount() == 0) {
+            route(batch, layout.rowCount());
+            return;
+        }
+        String shape = type + " rows of " + layout.maxRowLength();
+        String device = openCl.device();
+        AutoCalibration.Decision decision = AutoCalibration.decided(device, shape);
+        if (decision != null) {
+            if (decision.java) {
+                recomputedCount = 0;
+                batch.accept(java);
+                lastBackend = JavaLayerNorm.NAME;
+            } else {
+                route(batch, layout.rowCount());
+            }
+            lastReason = lastBackend.equals(JavaLayerNorm.NAME) == decision.java ? decision.reason() : null;
+            return;
+        }
+        long values = (long) layout.end() - layout.start(0);
+        long start = System.nanoTime();
+        javaTrial.run();
+        double javaNanos = System.nanoTime() - start;
+        start = System.nanoTime();
+        route(batch, layout.rowCount());
+        double deviceNanos = System.nanoTime() - start;
+        if (openCl != null && lastBackend.startsWith(OpenClLayerNorm.NAME)) {
+            decision = AutoCalibration.record(device, shape, deviceNanos / values, javaNanos / values);
+            if (decision != null) {
+                listener.calibrated(decision.java ? JavaLayerNorm.NAME : OpenClLayerNorm.NAME, device, decision.figures());
+            }
+        }
     }
 
     /**

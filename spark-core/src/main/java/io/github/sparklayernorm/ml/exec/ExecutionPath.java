@@ -87,6 +87,22 @@ public enum ExecutionPath {
         return shape;
     }
 
+    /**
+     * The Spark setting that lets backend {@code auto} measure, per executor and row shape, whether
+     * the GPU (transfers included) or the Java engine is faster, and keep the faster: true (the
+     * default) or false (the GPU whenever one is found).
+     */
+    public static final String CALIBRATE_SETTING = "spark.layernorm.auto.calibrate";
+
+    public static boolean calibrate(SparkSession session) {
+        String value = session.conf().get(CALIBRATE_SETTING, "true").trim();
+        if (!value.equalsIgnoreCase("true") && !value.equalsIgnoreCase("false")) {
+            throw new IllegalArgumentException("the Spark setting " + CALIBRATE_SETTING + " is '" + value
+                    + "'; use true (the default: auto measures the GPU against the Java engine) or false");
+        }
+        return Boolean.parseBoolean(value);
+    }
+
     /** Why this stage needs the batched path whatever the setting, or {@code null}. */
     private static String needsBatches(Backend backend, NormalizationPlan plan, HandleInvalid handleInvalid) {
         if (backend == Backend.OPENCL) {

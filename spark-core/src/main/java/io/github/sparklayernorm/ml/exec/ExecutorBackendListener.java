@@ -42,6 +42,13 @@ final class ExecutorBackendListener implements BackendListener {
     }
 
     @Override
+    public void calibrated(String backend, String device, String figures) {
+        if (LOGGED.add("calibrated " + device + " " + figures)) {
+            LOG.info("spark-layernorm: backend 'auto' measured {}", figures);
+        }
+    }
+
+    @Override
     public void fellBack(OpenClFailure reason) {
         if (LOGGED.add("fallback " + reason.stage() + " " + reason.getMessage())) {
             LOG.warn("spark-layernorm ({}): OpenCL failed at {}: {}. This executor normalizes on the Java engine"

@@ -47,14 +47,17 @@ public final class PartitionNormalizer
     private final HandleInvalid handleInvalid;
     private final Backend backend;
     private final KernelShape kernelShape;
+    private final boolean calibrate;
     private final int batchRows;
     private final NormalizerMetrics metrics;
     /** The id of the RDD this function makes, which keys its partitions' counts; set before any job runs. */
     private int rddId = -1;
 
     public PartitionNormalizer(String stage, NormalizationPlan plan, HandleInvalid handleInvalid,
-                               Backend backend, KernelShape kernelShape, int batchRows, NormalizerMetrics metrics) {
+                               Backend backend, KernelShape kernelShape, boolean calibrate, int batchRows,
+                               NormalizerMetrics metrics) {
         this.kernelShape = kernelShape;
+        this.calibrate = calibrate;
         this.stage = stage;
         this.plan = plan;
         this.handleInvalid = handleInvalid;
@@ -72,7 +75,7 @@ public final class PartitionNormalizer
     public Iterator<InternalRow> call(Integer index, Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
         long partition = NormalizerMetrics.partition(rddId, index);
-        RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), kernelShape,
+        RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), kernelShape, calibrate,
                 new ExecutorBackendListener(stage));
         BatchIterator batches = new BatchIterator(input, engine, partition);
         if (task != null) {
@@ -212,7 +215,10 @@ public final class PartitionNormalizer
         private void countBackend(ColumnBatch column) {
             int recomputed = column.recomputedCells();
             if (column.rowCount() > recomputed) {
-                metrics.add(partition, NormalizerMetrics.BACKEND + column.backend(), column.rowCount() - recomputed);
+                // Under auto, a backend chosen by measurement says so: "java (measured faster than the device ...)".
+                String reason = engine.lastBatchReason();
+                metrics.add(partition, NormalizerMetrics.BACKEND + column.backend() + (reason == null ? "" : " (" + reason + ")"),
+                        column.rowCount() - recomputed);
             }
             if (recomputed > 0) {
                 metrics.add(partition, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, recomputed);
