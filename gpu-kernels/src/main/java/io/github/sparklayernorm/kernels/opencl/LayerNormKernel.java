@@ -38,6 +38,13 @@ final class LayerNormKernel extends Kernel {
      */
     static final int MAX_GROUP = 256;
 
+    /**
+     * Values each work-item of the group shape keeps in private memory between the passes, so that
+     * a row of up to {@code 16 x work-group size} values (4096 with 256 work-items) is read from
+     * global memory once; longer rows are read again in each pass.
+     */
+    static final int HELD = 16;
+
     /** {@link #ROW} or {@link #GROUP}, the same for every work-item of a run. */
     int mode;
 
@@ -48,6 +55,8 @@ final class LayerNormKernel extends Kernel {
     double[] partialMax = new double[MAX_GROUP];
     @Local
     double[] partialFlag = new double[MAX_GROUP];
+    @PrivateMemorySpace(HELD)
+    double[] held = new double[HELD];
 
     /** Rows whose largest magnitude lies in [safeMin, safeMax] (or is 0) need no rescaling. */
     double safeMax;
@@ -110,8 +119,17 @@ final class LayerNormKernel extends Kernel {
         double sum = 0.0;
         double maxAbs = 0.0;
         double notFinite = 0.0;
+        int fits = 0;
+        if (d <= size * HELD) {
+            fits = 1;
+        }
+        int k = 0;
         for (int i = lid; i < d; i += size) {
             double v = value(start + i);
+            if (fits == 1) {
+                held[k] = v;
+            }
+            k++;
             double a = abs(v);
             if (!(a <= largestFinite)) {
                 notFinite = 1.0;
@@ -144,14 +162,30 @@ final class LayerNormKernel extends Kernel {
         if (rms == 0 && d > 0) {
             m0 = total / d;
             double deviations = 0.0;
+            k = 0;
             for (int i = lid; i < d; i += size) {
-                deviations += value(start + i) - m0;
+                double v = 0.0;
+                if (fits == 1) {
+                    v = held[k];
+                } else {
+                    v = value(start + i);
+                }
+                k++;
+                deviations += v - m0;
             }
             c = groupSum(lid, size, deviations) / d;
         }
         double squares = 0.0;
+        k = 0;
         for (int i = lid; i < d; i += size) {
-            double v = (value(start + i) - m0) - c;
+            double x = 0.0;
+            if (fits == 1) {
+                x = held[k];
+            } else {
+                x = value(start + i);
+            }
+            k++;
+            double v = (x - m0) - c;
             squares += v * v;
         }
         double variance = 0.0;
@@ -161,8 +195,16 @@ final class LayerNormKernel extends Kernel {
         double invStd = 1.0 / sqrt(variance + epsilon);
         double outNotFinite = 0.0;
         if (safe == 1) {
+            k = 0;
             for (int i = lid; i < d; i += size) {
-                double z = ((value(start + i) - m0) - c) * invStd;
+                double x = 0.0;
+                if (fits == 1) {
+                    x = held[k];
+                } else {
+                    x = value(start + i);
+                }
+                k++;
+                double z = ((x - m0) - c) * invStd;
                 double g = 1.0;
                 double b = 0.0;
                 if (hasScale == 1) {
