@@ -204,22 +204,7 @@ final class LayerNormKernel extends Kernel {
                     x = value(start + i);
                 }
                 k++;
-                double z = ((x - m0) - c) * invStd;
-                double g = 1.0;
-                double b = 0.0;
-                if (hasScale == 1) {
-                    g = scale[i];
-                }
-                if (hasShift == 1) {
-                    b = shift[i];
-                }
-                double y = g * z + b;
-                store(start + i, y);
-                if (useFloat == 1) {
-                    if (!(abs((float) y) <= largestFinite)) {
-                        outNotFinite = 1.0;
-                    }
-                } else if (!(abs(y) <= largestFinite)) {
+                if (storeOutput(start, i, x, m0, c, invStd) == 1) {
                     outNotFinite = 1.0;
                 }
             }
@@ -314,22 +299,7 @@ final class LayerNormKernel extends Kernel {
             }
             int notFinite = 0;
             for (int i = 0; i < d; i++) {
-                double z = ((value(start + i) - m0) - c) * invStd;
-                double g = 1.0;
-                double b = 0.0;
-                if (hasScale == 1) {
-                    g = scale[i];
-                }
-                if (hasShift == 1) {
-                    b = shift[i];
-                }
-                double y = g * z + b;
-                store(start + i, y);
-                if (useFloat == 1) {
-                    if (!(abs((float) y) <= largestFinite)) {
-                        notFinite = 1;
-                    }
-                } else if (!(abs(y) <= largestFinite)) {
+                if (storeOutput(start, i, value(start + i), m0, c, invStd) == 1) {
                     notFinite = 1;
                 }
             }
@@ -337,6 +307,33 @@ final class LayerNormKernel extends Kernel {
                 status[r] = 2;
             }
         }
+    }
+
+    /**
+     * Value {@code i} of the row at {@code start}, {@code x}, normalized and stored (rounded once for
+     * float rows); returns 1 when the stored value is not finite, else 0.
+     */
+    private int storeOutput(int start, int i, double x, double m0, double c, double invStd) {
+        double z = ((x - m0) - c) * invStd;
+        double g = 1.0;
+        double b = 0.0;
+        if (hasScale == 1) {
+            g = scale[i];
+        }
+        if (hasShift == 1) {
+            b = shift[i];
+        }
+        double y = g * z + b;
+        store(start + i, y);
+        int notFinite = 0;
+        if (useFloat == 1) {
+            if (!(abs((float) y) <= largestFinite)) {
+                notFinite = 1;
+            }
+        } else if (!(abs(y) <= largestFinite)) {
+            notFinite = 1;
+        }
+        return notFinite;
     }
 
     private double firstMean(int start, int d) {

@@ -36,11 +36,6 @@ public final class CellIsValid extends CellExpression {
     }
 
     @Override
-    public boolean foldable() {
-        return false;
-    }
-
-    @Override
     public Object eval(InternalRow input) {
         return normalizer.isValid(child.eval(input));
     }

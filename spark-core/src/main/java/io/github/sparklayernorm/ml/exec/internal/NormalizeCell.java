@@ -36,12 +36,6 @@ public final class NormalizeCell extends CellExpression {
         return normalizer.nullableOutput();
     }
 
-    /** Never folded on the driver: a literal input is normalized, and counted, in the tasks. */
-    @Override
-    public boolean foldable() {
-        return false;
-    }
-
     @Override
     public Object eval(InternalRow input) {
         return normalizer.normalize(child.eval(input));
