@@ -164,29 +164,17 @@ final class LayerNormKernel extends Kernel {
             double deviations = 0.0;
             k = 0;
             for (int i = lid; i < d; i += size) {
-                double v = 0.0;
-                if (fits == 1) {
-                    v = held[k];
-                } else {
-                    v = value(start + i);
-                }
+                deviations += rowValue(fits, k, start + i) - m0;
                 k++;
-                deviations += v - m0;
             }
             c = groupSum(lid, size, deviations) / d;
         }
         double squares = 0.0;
         k = 0;
         for (int i = lid; i < d; i += size) {
-            double x = 0.0;
-            if (fits == 1) {
-                x = held[k];
-            } else {
-                x = value(start + i);
-            }
-            k++;
-            double v = (x - m0) - c;
+            double v = (rowValue(fits, k, start + i) - m0) - c;
             squares += v * v;
+            k++;
         }
         double variance = 0.0;
         if (d > 0) {
@@ -197,16 +185,10 @@ final class LayerNormKernel extends Kernel {
         if (safe == 1) {
             k = 0;
             for (int i = lid; i < d; i += size) {
-                double x = 0.0;
-                if (fits == 1) {
-                    x = held[k];
-                } else {
-                    x = value(start + i);
-                }
-                k++;
-                if (storeOutput(start, i, x, m0, c, invStd) == 1) {
+                if (storeOutput(start, i, rowValue(fits, k, start + i), m0, c, invStd) == 1) {
                     outNotFinite = 1.0;
                 }
+                k++;
             }
         }
         partialFlag[lid] = outNotFinite;
@@ -230,6 +212,20 @@ final class LayerNormKernel extends Kernel {
                 invStdOut[r] = invStd;
             }
         }
+    }
+
+    /**
+     * The {@code k}-th value this work-item reads of its row, at {@code index} in the batch: from
+     * private memory when the row fits there ({@code fits} 1), else from global memory again.
+     */
+    private double rowValue(int fits, int k, int index) {
+        double v = 0.0;
+        if (fits == 1) {
+            v = held[k];
+        } else {
+            v = value(index);
+        }
+        return v;
     }
 
     /**
