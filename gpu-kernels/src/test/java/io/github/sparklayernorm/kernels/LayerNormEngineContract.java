@@ -115,6 +115,39 @@ public abstract class LayerNormEngineContract {
     }
 
     @Test
+    void rowsWhoseFirstValuesAreFarFromTheMeanMatchExactReference() {
+        // Engines may take their moments about a point from the first values (the Java engine
+        // does); here those values lie many standard deviations from the mean.
+        SplittableRandom random = new SplittableRandom(13);
+        for (double offset : new double[] {0, 1e8, -3e12}) {
+            for (int outliers : new int[] {1, 4, 8, 16}) {
+                double[] row = gaussianRow(random, 1000, offset, 1);
+                for (int i = 0; i < outliers; i++) {
+                    row[i] = offset + 1e3 * (i % 2 == 0 ? 1 : -0.5);
+                }
+                assertMatchesExact(outliers + " first values out, offset " + offset, row, LayerNormSpec.of(1e-5));
+            }
+        }
+        double[] shortRow = {1e6, 1e6, 1e6, 0.5, -0.25, 1.0, 0.0};
+        assertMatchesExact("d=7, three first values out", shortRow, LayerNormSpec.of(1e-5));
+    }
+
+    @Test
+    void rowsWhoseSquaresUnderflowOrOverflowMatchExactReference() {
+        SplittableRandom random = new SplittableRandom(14);
+        // Squares of 1e-160 are subnormal, with a few bits left: negligible against a large
+        // epsilon, the whole variance against the smallest one.
+        double[] small = gaussianRow(random, 300, 0, 1e-160);
+        assertMatchesExact("N(0,1e-160), epsilon 1e-5", small, LayerNormSpec.of(1e-5));
+        assertMatchesExact("N(0,1e-160), smallest epsilon", small, LayerNormSpec.of(Double.MIN_VALUE));
+        assertMatchesExact("1e-150 + N(0,1e-160), smallest epsilon", gaussianRow(random, 300, 1e-150, 1e-160),
+                LayerNormSpec.of(Double.MIN_VALUE));
+        // Squares of 1e160 overflow, though every value is far from the top of the range.
+        assertMatchesExact("N(0,1e160)", gaussianRow(random, 300, 0, 1e160), LayerNormSpec.of(1e-5));
+        assertMatchesExact("1e200 + N(0,1e150)", gaussianRow(random, 300, 1e200, 1e150), LayerNormSpec.of(1e-5));
+    }
+
+    @Test
     void constantRowGivesExactlyTheShift() {
         double[] shift = {0.5, -2, 0, 1e-300, 7};
         double[] scale = {3, -1, 2, 1e10, 0.25};
@@ -357,6 +390,28 @@ public abstract class LayerNormEngineContract {
         double[] shift = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
         assertMatchesExact("row offset 2^" + offsetExponent + " spread " + spread, row,
                 LayerNormSpec.of(Math.pow(10, epsilonDigits), scale, shift));
+    }
+
+    @Property(tries = 200)
+    void heavyTailedRowsMatchExactReference(@ForAll @IntRange(min = 1, max = 600) int d,
+                                            @ForAll @IntRange(min = -60, max = 60) int offsetExponent,
+                                            @ForAll @LongRange long seed) {
+        // Cauchy values: a few lie thousands of scales out, anywhere in the row, as outlier
+        // features of activations do.
+        SplittableRandom random = new SplittableRandom(seed);
+        double offset = Math.scalb(random.nextDouble() - 0.5, offsetExponent);
+        double[] row = new double[d];
+        for (int i = 0; i < d; i++) {
+            row[i] = offset + Math.tan(Math.PI * (random.nextDouble() - 0.5));
+        }
+        double[] shift = random.nextBoolean() ? gaussianRow(random, d, 0, 2) : null;
+        assertMatchesExact("Cauchy row, offset 2^" + offsetExponent, row, LayerNormSpec.of(1e-5, null, shift));
+        float[] floats = new float[d];
+        for (int i = 0; i < d; i++) {
+            floats[i] = (float) row[i];
+        }
+        assertFloatMatchesExact("Cauchy float row, offset 2^" + offsetExponent, floats,
+                LayerNormSpec.of(1e-5, null, shift));
     }
 
     @Property(tries = 300)

@@ -25,22 +25,30 @@ import java.util.Arrays;
  * </ol>
  * A constant row has every deviation exactly 0, so its output is exactly the shift.
  *
- * <p><b>Speed.</b> Ordinary double rows (every value finite, the largest within {@code 2^±450})
- * take the fast path: three passes of {@link RowPasses} (sum and largest magnitude; both moments
- * about the first mean; the output) over a row that stays in the L1 cache after the first, on SIMD
- * registers where the Vector API is present. Float rows take two passes over their floats, widened
- * in registers (see {@code floatFastPath}), so memory sees each float read once and written once.
- * Rows that need scaling, or hold NaN or an infinity, take the scalar path below. Which
+ * <p><b>Speed.</b> Ordinary rows take the fast path ({@code fastPath}): two passes of
+ * {@link RowPasses}, both moments about a point near the mean, then the output, over a row that
+ * stays in the L1 cache after the first, on SIMD registers where the Vector API is present. Memory
+ * sees each value read once and written once, as in a copy; float rows are widened in registers,
+ * never copied to a double row. Whether a row is ordinary is read from the sums (finite, and not
+ * so small that squares underflowed), so no pass looks for the largest magnitude. The other rows
+ * (NaN or an infinity, values beyond about 2^±500) take the scalar path below. Which
  * implementation of the passes runs does not change a bit of the result (see {@link RowPasses}).
  */
 public final class JavaLayerNorm implements LayerNormEngine {
 
-    /** Rows whose largest magnitude lies within 2^±SAFE_EXPONENT need no scaling. */
+    /** On the scalar path, rows whose largest magnitude lies within 2^±SAFE_EXPONENT need no scaling. */
     private static final int SAFE_EXPONENT = 450;
     /** Values per block of a blocked sum: short enough that plain summation inside is exact to ~16 ulps. */
     private static final int BLOCK = 64;
     /** Values per block on the fast path: 16 per lane, so each lane's plain sum is exact to ~16 ulps. */
     private static final int FAST_BLOCK = 16 * RowPasses.LANES;
+
+    /** Where {@code c^2 <= AMPLIFICATION_BOUND * m2}, {@code m2 - c^2} amplifies rounding by 8 at most. */
+    private static final double AMPLIFICATION_BOUND = 0.875;
+    /** Below this mean square (and epsilon), underflowed squares could matter: the scalar path scales. */
+    private static final double TINY = 0x1p-900;
+    /** Values averaged for the first centre: enough that one outlier among them moves it little. */
+    private static final int SAMPLE = 8;
 
     /** The backend's name, in params, metrics and logs. */
     public static final String NAME = "java";
@@ -96,11 +104,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
-            if (d == 0) {
-                continue;
-            }
-            double maxAbs = passes.sumAndMaxAbs(in, start, d, scratch.sums);
-            if (!fastPath(in, start, out, d, maxAbs, spec, scratch, stats, r)) {
+            if (d > 0 && !fastPath(in, start, out, d, spec, scratch, stats, r)) {
                 normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
             }
         }
@@ -116,18 +120,13 @@ public final class JavaLayerNorm implements LayerNormEngine {
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
-            if (d == 0) {
-                continue;
-            }
-            if (!floatFastPath(in, start, out, d, spec, scratch, stats, r)) {
+            if (d > 0 && !fastPath(in, start, out, d, spec, scratch, stats, r)) {
+                // Only rows holding NaN or an infinity get here: float rows never need scaling.
                 double[] row = scratch.row;
                 for (int i = 0; i < d; i++) {
                     row[i] = in[start + i];
                 }
-                double maxAbs = passes.sumAndMaxAbs(row, 0, d, scratch.sums);
-                if (!fastPath(row, 0, row, d, maxAbs, spec, scratch, stats, r)) {
-                    normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
-                }
+                normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
                 for (int i = 0; i < d; i++) {
                     out[start + i] = (float) row[i];
                 }
@@ -136,35 +135,95 @@ public final class JavaLayerNorm implements LayerNormEngine {
     }
 
     /**
-     * A float row in two passes over its floats: both moments about its first value {@code k}, then
-     * the output. Floats never need the power-of-two scaling (their squares stay far inside the
-     * double range), and their differences are exact in double, so the variance
-     * {@code E[(x - k)^2] - c^2} with {@code c = mean - k} is accurate to {@code 2^6} times the
-     * rounding of the sums as long as {@code c^2} is at most {@code 1 - 2^-6} of the mean square,
-     * i.e. unless the first value lies beyond 8 standard deviations from the mean. That is far below
-     * a float's rounding; rows that fail the test (or hold NaN or an infinity) return false and take
-     * the double path.
+     * One row in two passes, the second into {@code y} at the same offset: both moments about a
+     * point {@code k} near the mean, then the output. {@code x} and {@code y} are both
+     * {@code double[]} or both {@code float[]}: one algorithm for both, the passes differing only
+     * in how they load and store (a type test per block, not per value).
+     *
+     * <p>With {@code c = mean - k} and {@code m2 = E[(x - k)^2]}, the variance is {@code m2 - c^2}.
+     * That difference cancels at most a factor {@code 1 / (1 - AMPLIFICATION_BOUND)} = 8 of the
+     * sums' relative rounding (a few ulps from the blocked, compensated sums) when
+     * {@code c^2 <= (7/8) m2}, i.e. when {@code k} lies within 2.6 standard deviations of the mean.
+     * {@code k} is the mean of the first values ({@link #sampleMean}); when it lies farther (an
+     * outlier among them) the moments are taken once more about {@code k + c}, now within rounding
+     * of the mean. Deviations are {@code (x - k) - c}, the correction kept apart, so rows with a
+     * large offset lose nothing to the rounding of their mean (x - k is exact there, by
+     * Sterbenz's lemma).
+     *
+     * <p>Range, from the sums alone (no pass for the largest magnitude): a NaN or an infinity, or a
+     * square that overflows, makes the sums non-finite. Squares that underflow lose at most
+     * {@code 2^-1074} each, which is negligible once the mean square or epsilon is at least
+     * {@link #TINY}. Rows failing either test return false, having written nothing, and take the
+     * scalar path with its power-of-two scaling.
      */
-    private boolean floatFastPath(float[] x, int xo, float[] y, int d, LayerNormSpec spec, Scratch scratch,
-                                  RowStatistics stats, int row) {
-        double k = spec.centered() ? x[xo] : 0.0;
+    private boolean fastPath(Object x, int xo, Object y, int d, LayerNormSpec spec, Scratch scratch,
+                             RowStatistics stats, int row) {
+        boolean centered = spec.centered();
+        double k = centered ? sampleMean(x, xo, d) : 0.0;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            moments(x, xo, d, k, scratch);
+            double total = scratch.sum.value();
+            double squares = scratch.squares.value();
+            if (!Double.isFinite(total) || !Double.isFinite(squares)) {
+                return false;
+            }
+            double c = centered ? total / d : 0.0;
+            double meanSquare = squares / d;
+            if (!(meanSquare >= TINY || spec.epsilon() >= TINY)) {
+                return false;
+            }
+            if (c * c <= AMPLIFICATION_BOUND * meanSquare) {
+                double invStd = inverseStdDev(meanSquare - c * c, k + c, spec, stats, row);
+                if (x instanceof double[]) {
+                    passes.affine((double[]) x, xo, (double[]) y, xo, d, k, c, invStd, spec.scaleOrNull(),
+                            spec.shiftOrNull());
+                } else {
+                    passes.affineFloat((float[]) x, xo, (float[]) y, xo, d, k, c, invStd, spec.scaleOrNull(),
+                            spec.shiftOrNull());
+                }
+                return true;
+            }
+            k += c;
+        }
+        return false;
+    }
+
+    /** The mean of the row's first values (up to {@value #SAMPLE}), added in pairs. */
+    private static double sampleMean(Object x, int xo, int d) {
+        if (d < SAMPLE) {
+            double sum = 0.0;
+            for (int i = 0; i < d; i++) {
+                sum += valueAt(x, xo + i);
+            }
+            return sum / d;
+        }
+        double a = valueAt(x, xo) + valueAt(x, xo + 1);
+        double b = valueAt(x, xo + 2) + valueAt(x, xo + 3);
+        double c = valueAt(x, xo + 4) + valueAt(x, xo + 5);
+        double e = valueAt(x, xo + 6) + valueAt(x, xo + 7);
+        return ((a + b) + (c + e)) / SAMPLE;
+    }
+
+    private static double valueAt(Object x, int i) {
+        return x instanceof double[] ? ((double[]) x)[i] : ((float[]) x)[i];
+    }
+
+    /** Both moments about {@code k} into {@code scratch.sum} and {@code scratch.squares}, in blocks. */
+    private void moments(Object x, int xo, int d, double k, Scratch scratch) {
         CompensatedSum sum = scratch.sum;
         CompensatedSum squares = scratch.squares;
         sum.reset();
         squares.reset();
         for (int b = 0; b < d; b += FAST_BLOCK) {
-            passes.floatMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, scratch.sums);
+            int n = Math.min(FAST_BLOCK, d - b);
+            if (x instanceof double[]) {
+                passes.moments((double[]) x, xo + b, n, k, scratch.sums);
+            } else {
+                passes.floatMoments((float[]) x, xo + b, n, k, scratch.sums);
+            }
             sum.add(scratch.sums[0]);
             squares.add(scratch.sums[1]);
         }
-        double c = spec.centered() ? sum.value() / d : 0.0;
-        double meanSquare = squares.value() / d;
-        if (!Double.isFinite(c) || !Double.isFinite(meanSquare) || !(c * c <= (1 - 0x1p-6) * meanSquare || meanSquare == 0)) {
-            return false;
-        }
-        double invStd = inverseStdDev(meanSquare - c * c, k + c, spec, stats, row);
-        passes.affineFloat(x, xo, y, xo, d, k, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
-        return true;
     }
 
     /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
@@ -180,47 +239,6 @@ public final class JavaLayerNorm implements LayerNormEngine {
         }
     }
 
-    /**
-     * An ordinary double row whose first pass ({@code scratch.sums[0]}, {@code maxAbs}) is done, into
-     * {@code y} at the same offset. Returns false, having written nothing, for a row the scalar path
-     * must take.
-     */
-    private boolean fastPath(double[] x, int xo, double[] y, int d, double maxAbs,
-                             LayerNormSpec spec, Scratch scratch, RowStatistics stats, int row) {
-        double total = scratch.sums[0];
-        // A NaN or infinity makes the total NaN or infinite; a row within 2^450 cannot overflow it.
-        if (!(maxAbs <= Double.MAX_VALUE) || !Double.isFinite(total) || scaleExponent(maxAbs, spec.epsilon()) != 0) {
-            return false;
-        }
-        double m0 = 0.0;
-        double c = 0.0;
-        double variance;
-        CompensatedSum sum = scratch.sum;
-        if (spec.centered()) {
-            // Both moments about m0 in one pass; then variance = E[(x - m0)^2] - c^2. That difference
-            // is exact to a few ulps only while c^2 is negligible against the mean square, which the
-            // test below demands; otherwise (rows with a large offset, whose m0 carries the rounding
-            // of a big sum) one more pass sums the squares of (x - m0) - c directly.
-            m0 = total / d;
-            CompensatedSum squares = scratch.squares;
-            sum.reset();
-            squares.reset();
-            for (int b = 0; b < d; b += FAST_BLOCK) {
-                passes.sumDeviationsAndSquares(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, scratch.sums);
-                sum.add(scratch.sums[0]);
-                squares.add(scratch.sums[1]);
-            }
-            c = sum.value() / d;
-            double meanSquare = squares.value() / d;
-            variance = c * c <= 0x1p-24 * meanSquare ? meanSquare - c * c : sumOfSquares(x, xo, d, m0, c, scratch) / d;
-        } else {
-            variance = sumOfSquares(x, xo, d, 0.0, 0.0, scratch) / d;
-        }
-        double invStd = inverseStdDev(variance, m0 + c, spec, stats, row);
-        passes.affine(x, xo, y, xo, d, m0, c, invStd, spec.scaleOrNull(), spec.shiftOrNull());
-        return true;
-    }
-
     /** {@code 1 / sqrt(variance + epsilon)}, recorded with the mean when statistics are asked for. */
     private static double inverseStdDev(double variance, double mean, LayerNormSpec spec, RowStatistics stats, int row) {
         double q = variance + spec.epsilon();
@@ -230,16 +248,6 @@ public final class JavaLayerNorm implements LayerNormEngine {
             stats.set(row, mean, q > 0 ? invStd : 1.0 / Math.sqrt(spec.epsilon()));
         }
         return invStd;
-    }
-
-    /** The sum of {@code ((x - m0) - c)^2} over the row, in blocks added with compensation. */
-    private double sumOfSquares(double[] x, int xo, int d, double m0, double c, Scratch scratch) {
-        CompensatedSum sum = scratch.sum;
-        sum.reset();
-        for (int b = 0; b < d; b += FAST_BLOCK) {
-            sum.add(passes.sumSquaredDeviations(x, xo + b, Math.min(FAST_BLOCK, d - b), m0, c));
-        }
-        return sum.value();
     }
 
     /**

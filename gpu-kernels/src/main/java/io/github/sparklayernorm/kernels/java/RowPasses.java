@@ -26,38 +26,29 @@ interface RowPasses {
     String description();
 
     /**
-     * Puts the sum of {@code x[o, o + n)} into {@code sums[0]} and returns the row's largest
-     * magnitude (NaN if a value is NaN; order does not matter for a maximum).
+     * Both moments about {@code k} in one pass over {@code x[o, o + n)}: the sum of
+     * {@code v = x[i] - k} into {@code sums[0]}, of {@code v * v} into {@code sums[1]}.
      */
-    double sumAndMaxAbs(double[] x, int o, int n, double[] sums);
+    void moments(double[] x, int o, int n, double k, double[] sums);
 
     /**
-     * Both moments about {@code m0} in one pass over {@code x[o, o + n)}: the sum of
-     * {@code v = x[i] - m0} into {@code sums[0]}, of {@code v * v} into {@code sums[1]}.
-     */
-    void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums);
-
-    /** The sum of {@code v * v} with {@code v = (x[i] - m0) - c}, over {@code x[o, o + n)}. */
-    double sumSquaredDeviations(double[] x, int o, int n, double m0, double c);
-
-    /**
-     * {@code y[yo + i] = g[i] * (((x[xo + i] - m0) - c) * invStd) + b[i]}; a null {@code scale}
+     * {@code y[yo + i] = g[i] * (((x[xo + i] - k) - c) * invStd) + b[i]}; a null {@code scale}
      * skips the multiply and a null {@code shift} the add.
      */
-    void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
+    void affine(double[] x, int xo, double[] y, int yo, int n, double k, double c, double invStd,
                 double[] scale, double[] shift);
 
     // Float rows are read as floats by the two passes below (widened in registers), never copied
     // to a double row: their bytes cross the memory bus once each way, as in a copy.
 
     /**
-     * As {@link #sumDeviationsAndSquares}, about {@code k}, over the float values
+     * As {@link #moments}, over the float values
      * {@code x[o, o + n)} taken as doubles.
      */
     void floatMoments(float[] x, int o, int n, double k, double[] sums);
 
     /** As {@link #affine}, from float values and rounding each result once to float. */
-    void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+    void affineFloat(float[] x, int xo, float[] y, int yo, int n, double k, double c, double invStd,
                      double[] scale, double[] shift);
 
     /**

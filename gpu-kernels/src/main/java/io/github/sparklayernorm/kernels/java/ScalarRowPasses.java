@@ -17,34 +17,7 @@ final class ScalarRowPasses implements RowPasses {
         return "scalar";
     }
 
-    @Override
-    public double sumAndMaxAbs(double[] x, int o, int n, double[] sums) {
-        double[] acc = new double[LANES];
-        double max = 0.0;
-        boolean nan = false;
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            for (int l = 0; l < LANES; l++) {
-                double v = x[o + i + l];
-                acc[l] += v;
-                double a = Math.abs(v);
-                nan |= a != a;
-                max = a > max ? a : max;
-            }
-        }
-        double sum = reduce(acc);
-        for (; i < n; i++) {
-            double v = x[o + i];
-            sum += v;
-            double a = Math.abs(v);
-            nan |= a != a;
-            max = a > max ? a : max;
-        }
-        sums[0] = sum;
-        return nan ? Double.NaN : max;
-    }
-
-    // floatMoments and sumDeviationsAndSquares are twins over float[] and double[]: Java has no
+    // floatMoments and moments are twins over float[] and double[]: Java has no
     // generic primitive arrays, and one body over an accessor would cost a call per value.
     @Override
     public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
@@ -70,13 +43,13 @@ final class ScalarRowPasses implements RowPasses {
     }
 
     @Override
-    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums) {
+    public void moments(double[] x, int o, int n, double k, double[] sums) {
         double[] acc = new double[LANES];
         double[] sq = new double[LANES];
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
             for (int l = 0; l < LANES; l++) {
-                double v = x[o + i + l] - m0;
+                double v = x[o + i + l] - k;
                 acc[l] += v;
                 sq[l] += v * v;
             }
@@ -84,30 +57,12 @@ final class ScalarRowPasses implements RowPasses {
         double sum = reduce(acc);
         double squares = reduce(sq);
         for (; i < n; i++) {
-            double v = x[o + i] - m0;
+            double v = x[o + i] - k;
             sum += v;
             squares += v * v;
         }
         sums[0] = sum;
         sums[1] = squares;
-    }
-
-    @Override
-    public double sumSquaredDeviations(double[] x, int o, int n, double m0, double c) {
-        double[] acc = new double[LANES];
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            for (int l = 0; l < LANES; l++) {
-                double v = (x[o + i + l] - m0) - c;
-                acc[l] += v * v;
-            }
-        }
-        double squares = reduce(acc);
-        for (; i < n; i++) {
-            double v = (x[o + i] - m0) - c;
-            squares += v * v;
-        }
-        return squares;
     }
 
     /** The lanes added in the order {@link RowPasses} defines (before the tail). */
@@ -120,26 +75,26 @@ final class ScalarRowPasses implements RowPasses {
     }
 
     @Override
-    public void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
+    public void affine(double[] x, int xo, double[] y, int yo, int n, double k, double c, double invStd,
                        double[] scale, double[] shift) {
         for (int i = 0; i < n; i++) {
-            y[yo + i] = value(x[xo + i], i, m0, c, invStd, scale, shift);
+            y[yo + i] = value(x[xo + i], i, k, c, invStd, scale, shift);
         }
     }
 
     // Twin of affine over floats, for the same reason; both share the formula (value).
     @Override
-    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double k, double c, double invStd,
                             double[] scale, double[] shift) {
         for (int i = 0; i < n; i++) {
-            y[yo + i] = (float) value(x[xo + i], i, m0, c, invStd, scale, shift);
+            y[yo + i] = (float) value(x[xo + i], i, k, c, invStd, scale, shift);
         }
     }
 
     /** The element-wise formula, shared with the tails of the SIMD passes. */
-    static double value(double x, int i, double m0, double c, double invStd, double[] scale,
+    static double value(double x, int i, double k, double c, double invStd, double[] scale,
                         double[] shift) {
-        double z = ((x - m0) - c) * invStd;
+        double z = ((x - k) - c) * invStd;
         double y = scale == null ? z : scale[i] * z;
         return shift == null ? y : y + shift[i];
     }

@@ -38,34 +38,6 @@ final class VectorRowPasses implements RowPasses {
         return "vector-api 256-bit";
     }
 
-    @Override
-    public double sumAndMaxAbs(double[] x, int o, int n, double[] sums) {
-        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0, max = a0, min = a0;
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i);
-            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W);
-            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W);
-            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W);
-            a0 = a0.add(v0);
-            a1 = a1.add(v1);
-            a2 = a2.add(v2);
-            a3 = a3.add(v3);
-            // The largest magnitude from a maximum and a minimum: cheaper than taking absolute values.
-            max = max.max(v0.max(v1)).max(v2.max(v3));
-            min = min.min(v0.min(v1)).min(v2.min(v3));
-        }
-        double sum = reduce(a0, a1, a2, a3);
-        DoubleVector high = max.max(min.neg());
-        double m = Math.max(Math.max(high.lane(0), high.lane(1)), Math.max(high.lane(2), high.lane(3)));
-        for (; i < n; i++) {
-            sum += x[o + i];
-            m = Math.max(m, Math.abs(x[o + i]));
-        }
-        sums[0] = sum;
-        return m;
-    }
-
     // The float twins (floatMoments, affineFloat) stay apart from their double versions: float
     // lanes are loaded and widened in halves, a different instruction sequence, not a different type.
     @Override
@@ -100,16 +72,16 @@ final class VectorRowPasses implements RowPasses {
     }
 
     @Override
-    public void sumDeviationsAndSquares(double[] x, int o, int n, double m0, double[] sums) {
-        DoubleVector mv = DoubleVector.broadcast(D, m0);
+    public void moments(double[] x, int o, int n, double k, double[] sums) {
+        DoubleVector kv = DoubleVector.broadcast(D, k);
         DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
         DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
         int i = 0;
         for (; i + LANES <= n; i += LANES) {
-            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(mv);
-            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(mv);
-            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(mv);
-            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(mv);
+            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(kv);
+            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(kv);
+            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(kv);
+            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(kv);
             a0 = a0.add(v0);
             a1 = a1.add(v1);
             a2 = a2.add(v2);
@@ -122,7 +94,7 @@ final class VectorRowPasses implements RowPasses {
         double sum = reduce(a0, a1, a2, a3);
         double squares = reduce(q0, q1, q2, q3);
         for (; i < n; i++) {
-            double v = x[o + i] - m0;
+            double v = x[o + i] - k;
             sum += v;
             squares += v * v;
         }
@@ -131,96 +103,72 @@ final class VectorRowPasses implements RowPasses {
     }
 
     @Override
-    public double sumSquaredDeviations(double[] x, int o, int n, double m0, double c) {
-        DoubleVector mv = DoubleVector.broadcast(D, m0);
-        DoubleVector cv = DoubleVector.broadcast(D, c);
-        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(mv).sub(cv);
-            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(mv).sub(cv);
-            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(mv).sub(cv);
-            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(mv).sub(cv);
-            a0 = a0.add(v0.mul(v0));
-            a1 = a1.add(v1.mul(v1));
-            a2 = a2.add(v2.mul(v2));
-            a3 = a3.add(v3.mul(v3));
-        }
-        double squares = reduce(a0, a1, a2, a3);
-        for (; i < n; i++) {
-            double v = (x[o + i] - m0) - c;
-            squares += v * v;
-        }
-        return squares;
-    }
-
-    @Override
-    public void affine(double[] x, int xo, double[] y, int yo, int n, double m0, double c, double invStd,
+    public void affine(double[] x, int xo, double[] y, int yo, int n, double k, double c, double invStd,
                        double[] scale, double[] shift) {
-        DoubleVector mv = DoubleVector.broadcast(D, m0);
+        DoubleVector kv = DoubleVector.broadcast(D, k);
         DoubleVector cv = DoubleVector.broadcast(D, c);
         DoubleVector sv = DoubleVector.broadcast(D, invStd);
         int bound = n - n % W;
         if (scale != null && shift != null) {
             for (int i = 0; i < bound; i += W) {
-                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv);
+                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).mul(sv);
                 DoubleVector.fromArray(D, scale, i).mul(z).add(DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
             }
         } else if (scale != null) {
             for (int i = 0; i < bound; i += W) {
-                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv);
+                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).mul(sv);
                 DoubleVector.fromArray(D, scale, i).mul(z).intoArray(y, yo + i);
             }
         } else if (shift != null) {
             for (int i = 0; i < bound; i += W) {
-                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv);
+                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).mul(sv);
                 z.add(DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
             }
         } else {
             for (int i = 0; i < bound; i += W) {
-                DoubleVector.fromArray(D, x, xo + i).sub(mv).sub(cv).mul(sv).intoArray(y, yo + i);
+                DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).mul(sv).intoArray(y, yo + i);
             }
         }
         for (int i = bound; i < n; i++) {
-            y[yo + i] = ScalarRowPasses.value(x[xo + i], i, m0, c, invStd, scale, shift);
+            y[yo + i] = ScalarRowPasses.value(x[xo + i], i, k, c, invStd, scale, shift);
         }
     }
 
     @Override
-    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double m0, double c, double invStd,
+    public void affineFloat(float[] x, int xo, float[] y, int yo, int n, double k, double c, double invStd,
                             double[] scale, double[] shift) {
-        DoubleVector mv = DoubleVector.broadcast(D, m0);
+        DoubleVector kv = DoubleVector.broadcast(D, k);
         DoubleVector cv = DoubleVector.broadcast(D, c);
         DoubleVector sv = DoubleVector.broadcast(D, invStd);
         int bound = n - n % W;
         if (scale != null && shift != null) {
             for (int i = 0; i < bound; i += W) {
                 DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
-                        .sub(mv).sub(cv).mul(sv);
+                        .sub(kv).sub(cv).mul(sv);
                 DoubleVector r = DoubleVector.fromArray(D, scale, i).mul(z).add(DoubleVector.fromArray(D, shift, i));
                 ((FloatVector) r.castShape(F, 0)).intoArray(y, yo + i);
             }
         } else if (scale != null) {
             for (int i = 0; i < bound; i += W) {
                 DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
-                        .sub(mv).sub(cv).mul(sv);
+                        .sub(kv).sub(cv).mul(sv);
                 ((FloatVector) DoubleVector.fromArray(D, scale, i).mul(z).castShape(F, 0)).intoArray(y, yo + i);
             }
         } else if (shift != null) {
             for (int i = 0; i < bound; i += W) {
                 DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
-                        .sub(mv).sub(cv).mul(sv);
+                        .sub(kv).sub(cv).mul(sv);
                 ((FloatVector) z.add(DoubleVector.fromArray(D, shift, i)).castShape(F, 0)).intoArray(y, yo + i);
             }
         } else {
             for (int i = 0; i < bound; i += W) {
                 DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
-                        .sub(mv).sub(cv).mul(sv);
+                        .sub(kv).sub(cv).mul(sv);
                 ((FloatVector) z.castShape(F, 0)).intoArray(y, yo + i);
             }
         }
         for (int i = bound; i < n; i++) {
-            y[yo + i] = (float) ScalarRowPasses.value(x[xo + i], i, m0, c, invStd, scale, shift);
+            y[yo + i] = (float) ScalarRowPasses.value(x[xo + i], i, k, c, invStd, scale, shift);
         }
     }
     /**
