@@ -100,7 +100,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
         if (stats != null) {
             stats.ensure(layout.rowCount());
         }
-        Scratch scratch = new Scratch(0);
+        Scratch scratch = new Scratch();
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
@@ -116,21 +116,71 @@ public final class JavaLayerNorm implements LayerNormEngine {
         if (stats != null) {
             stats.ensure(layout.rowCount());
         }
-        Scratch scratch = new Scratch(layout.maxRowLength());
+        Scratch scratch = new Scratch();
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
             if (d > 0 && !fastPath(in, start, out, d, spec, scratch, stats, r)) {
-                // Only rows holding NaN or an infinity get here: float rows never need scaling.
-                double[] row = scratch.row;
-                for (int i = 0; i < d; i++) {
-                    row[i] = in[start + i];
-                }
-                normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
-                for (int i = 0; i < d; i++) {
-                    out[start + i] = (float) row[i];
-                }
+                floatScalarPath(in, start, out, d, spec, scratch, stats, r);
             }
+        }
+    }
+
+    /**
+     * A handle that normalizes single rows in place for one thread, without a batch's set-up per
+     * call (a layout, the checks of every row, working memory): what Spark's per-cell expressions
+     * call for each row, where that set-up would cost more than a short row's arithmetic.
+     */
+    public RowByRow rowByRow() {
+        return new RowByRow();
+    }
+
+    /** See {@link #rowByRow()}. Not thread-safe: one per thread. */
+    public final class RowByRow {
+        private final Scratch scratch = new Scratch();
+
+        private RowByRow() {
+        }
+
+        /** Normalizes {@code row[offset, offset + length)} in place, exactly as a batch of that one row. */
+        public void normalize(double[] row, int offset, int length, LayerNormSpec spec) {
+            checkRow(row.length, offset, length, spec);
+            if (length > 0 && !fastPath(row, offset, row, length, spec, scratch, null, 0)) {
+                normalizeRow(row, offset, row, offset, length, spec, scratch.sum, null, 0);
+            }
+        }
+
+        /** As {@link #normalize(double[], int, int, LayerNormSpec)}, for float values. */
+        public void normalize(float[] row, int offset, int length, LayerNormSpec spec) {
+            checkRow(row.length, offset, length, spec);
+            if (length > 0 && !fastPath(row, offset, row, length, spec, scratch, null, 0)) {
+                floatScalarPath(row, offset, row, length, spec, scratch, null, 0);
+            }
+        }
+
+        private void checkRow(int arrayLength, int offset, int length, LayerNormSpec spec) {
+            if (offset < 0 || length < 0 || offset > arrayLength - length) {
+                throw new IllegalArgumentException("a row of " + length + " values at " + offset
+                        + " does not fit an array of " + arrayLength);
+            }
+            int required = spec.requiredRowLength();
+            if (required >= 0 && length != required) {
+                throw new IllegalArgumentException("the row has " + length + " values but scale/shift have "
+                        + required + "; every row must have their length");
+            }
+        }
+    }
+
+    /** A float row the fast path declined (it holds NaN or an infinity: floats never need scaling). */
+    private static void floatScalarPath(float[] in, int start, float[] out, int d, LayerNormSpec spec,
+                                        Scratch scratch, RowStatistics stats, int r) {
+        double[] row = scratch.row(d);
+        for (int i = 0; i < d; i++) {
+            row[i] = in[start + i];
+        }
+        normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
+        for (int i = 0; i < d; i++) {
+            out[start + i] = (float) row[i];
         }
     }
 
@@ -162,8 +212,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
         double k = centered ? sampleMean(x, xo, d) : 0.0;
         for (int attempt = 0; attempt < 2; attempt++) {
             moments(x, xo, d, k, scratch);
-            double total = scratch.sum.value();
-            double squares = scratch.squares.value();
+            double total = scratch.sums[0];
+            double squares = scratch.sums[1];
             if (!Double.isFinite(total) || !Double.isFinite(squares)) {
                 return false;
             }
@@ -208,21 +258,35 @@ public final class JavaLayerNorm implements LayerNormEngine {
         return x instanceof double[] ? ((double[]) x)[i] : ((float[]) x)[i];
     }
 
-    /** Both moments about {@code k} into {@code scratch.sum} and {@code scratch.squares}, in blocks. */
+    /**
+     * Both moments about {@code k} into {@code scratch.sums[0]} (the sum of {@code x - k}) and
+     * {@code scratch.sums[1]} (of its squares): one pass's sums for a row of one block, the blocks'
+     * sums added with compensation for longer rows.
+     */
     private void moments(Object x, int xo, int d, double k, Scratch scratch) {
+        double[] sums = scratch.sums;
+        if (d <= FAST_BLOCK) {
+            blockMoments(x, xo, d, k, sums);
+            return;
+        }
         CompensatedSum sum = scratch.sum;
         CompensatedSum squares = scratch.squares;
         sum.reset();
         squares.reset();
         for (int b = 0; b < d; b += FAST_BLOCK) {
-            int n = Math.min(FAST_BLOCK, d - b);
-            if (x instanceof double[]) {
-                passes.moments((double[]) x, xo + b, n, k, scratch.sums);
-            } else {
-                passes.floatMoments((float[]) x, xo + b, n, k, scratch.sums);
-            }
-            sum.add(scratch.sums[0]);
-            squares.add(scratch.sums[1]);
+            blockMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, sums);
+            sum.add(sums[0]);
+            squares.add(sums[1]);
+        }
+        sums[0] = sum.value();
+        sums[1] = squares.value();
+    }
+
+    private void blockMoments(Object x, int o, int n, double k, double[] sums) {
+        if (x instanceof double[]) {
+            passes.moments((double[]) x, o, n, k, sums);
+        } else {
+            passes.floatMoments((float[]) x, o, n, k, sums);
         }
     }
 
@@ -232,10 +296,14 @@ public final class JavaLayerNorm implements LayerNormEngine {
         final double[] sums = new double[2];
         final CompensatedSum sum = new CompensatedSum();
         final CompensatedSum squares = new CompensatedSum();
-        final double[] row;
+        private double[] row = new double[0];
 
-        Scratch(int rowLength) {
-            row = new double[rowLength];
+        /** A double row for the scalar path of float rows, made on first use. */
+        double[] row(int length) {
+            if (row.length < length) {
+                row = new double[length];
+            }
+            return row;
         }
     }
 

@@ -1,6 +1,5 @@
 package io.github.sparklayernorm.ml.exec;
 
-import io.github.sparklayernorm.kernels.BatchLayout;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.ml.exec.internal.CatalystArrays;
@@ -8,11 +7,11 @@ import io.github.sparklayernorm.ml.exec.internal.CellFunction;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.ColumnType;
 import io.github.sparklayernorm.ml.plan.RowLength;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.util.TaskCompletionListener;
@@ -108,8 +107,8 @@ public final class CellNormalizer implements CellFunction {
 
     /**
      * The usual cell, a dense vector or an array without nulls, of a length the stage takes:
-     * copied once, into the array Spark gets back (after room for Spark's array header),
-     * normalized there in place, and handed over without a copy out. {@code null} for anything
+     * normalized after room for Spark's header (of the vector's row, or of the array), so that
+     * the array Spark gets back is handed over as it is, in Spark's binary format. {@code null} for anything
      * else, and for a cell that turns out to hold NaN or an infinity: the general path then
      * decides, counts and words it.
      */
@@ -131,33 +130,37 @@ public final class CellNormalizer implements CellFunction {
         if (rowLength.problem(n) != null) {
             return null;
         }
-        ArrayData result;
+        // The cell is copied and normalized in a buffer of the task's, where it stays in the L1
+        // cache, then copied once into an array of its own: Arrays.copyOf fills a new array
+        // without clearing it first, which a new array written by the engine would need.
         if (binding.type() == ColumnType.FLOAT_ARRAY) {
             int header = CatalystArrays.headerElements(n, Float.BYTES);
-            // Whole 8-byte words, as Spark lays arrays out: the padding float stays zero.
-            float[] out = new float[header + n + (n & 1)];
-            if (CatalystArrays.copyFloats(values, out, header) >= 0) {
+            float[] buffer = t.floatBuffer(header + n + 1);
+            Arrays.fill(buffer, 0, header, 0f);
+            if (CatalystArrays.copyFloats(values, buffer, header) >= 0) {
                 return null;
             }
-            t.engine.normalize(out, out, t.layout(header, n), spec);
-            if (Float.isNaN(out[header])) {
+            t.rows.normalize(buffer, header, n, spec);
+            if (Float.isNaN(buffer[header])) {
                 return null;
             }
-            result = CatalystArrays.wrap(out, n, Float.BYTES);
-        } else {
-            int header = CatalystArrays.headerElements(n, Double.BYTES);
-            double[] out = new double[header + n];
-            if (CatalystArrays.copyDoubles(values, out, header) >= 0) {
-                return null;
-            }
-            t.engine.normalize(out, out, t.layout(header, n), spec);
-            if (Double.isNaN(out[header])) {
-                return null;
-            }
-            result = CatalystArrays.wrap(out, n, Double.BYTES);
+            // Whole 8-byte words, as Spark lays arrays out: a padding float of zero.
+            buffer[header + n] = 0f;
+            return CatalystArrays.wrap(Arrays.copyOf(buffer, header + n + (n & 1)), n, Float.BYTES);
         }
-        return binding.type() == ColumnType.VECTOR ? new GenericInternalRow(new Object[] {(byte) 1, null, null, result})
-                : result;
+        boolean vector = binding.type() == ColumnType.VECTOR;
+        int header = vector ? CatalystArrays.denseVectorElements(n) : CatalystArrays.headerElements(n, Double.BYTES);
+        double[] buffer = t.doubleBuffer(header + n);
+        Arrays.fill(buffer, 0, header, 0.0);
+        if (CatalystArrays.copyDoubles(values, buffer, header) >= 0) {
+            return null;
+        }
+        t.rows.normalize(buffer, header, n, spec);
+        if (Double.isNaN(buffer[header])) {
+            return null;
+        }
+        double[] out = Arrays.copyOf(buffer, header + n);
+        return vector ? CatalystArrays.wrapDenseVector(out, n) : CatalystArrays.wrap(out, n, Double.BYTES);
     }
 
     /**
@@ -208,10 +211,10 @@ public final class CellNormalizer implements CellFunction {
         final ColumnBatch batch = new ColumnBatch(binding.type(), rowLength, false);
         /** The Java engine itself: this path is the Java engine's, and a batch of one cell needs no routing. */
         final JavaLayerNorm engine = new JavaLayerNorm();
-        /** The layout of the latest dense cell: one row of n values after a header of h. */
-        private BatchLayout layout;
-        private int layoutStart = -1;
-        private int layoutLength = -1;
+        /** The same engine for the usual dense cell, without a batch's set-up per row. */
+        final JavaLayerNorm.RowByRow rows = engine.rowByRow();
+        private double[] doubleBuffer = new double[0];
+        private float[] floatBuffer = new float[0];
         /** Rows this column's expressions went through in the task (a filter's and a projection's count apart). */
         long row;
         long validated;
@@ -220,13 +223,18 @@ public final class CellNormalizer implements CellFunction {
         final Map<InvalidReason, Long> skipped = new EnumMap<>(InvalidReason.class);
         final Map<InvalidReason, Long> kept = new EnumMap<>(InvalidReason.class);
 
-        BatchLayout layout(int start, int length) {
-            if (start != layoutStart || length != layoutLength) {
-                layout = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
-                layoutStart = start;
-                layoutLength = length;
+        double[] doubleBuffer(int length) {
+            if (doubleBuffer.length < length) {
+                doubleBuffer = new double[length];
             }
-            return layout;
+            return doubleBuffer;
+        }
+
+        float[] floatBuffer(int length) {
+            if (floatBuffer.length < length) {
+                floatBuffer = new float[length];
+            }
+            return floatBuffer;
         }
 
         TaskState() {

@@ -1,6 +1,8 @@
 package io.github.sparklayernorm.ml.exec.internal;
 
+import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeArrayData;
+import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.unsafe.Platform;
 
@@ -95,6 +97,42 @@ public final class CatalystArrays {
         UnsafeArrayData view = new UnsafeArrayData();
         view.pointTo(array, base, Math.toIntExact(size));
         return view;
+    }
+
+    /** Fields of a vector's Catalyst struct: type, size, indices, values. */
+    private static final int VECTOR_FIELDS = 4;
+    /** Bytes of an {@link UnsafeRow} of the vector struct before its variable part: null bits, four slots. */
+    private static final int VECTOR_FIXED_BYTES = UnsafeRow.calculateBitSetWidthInBytes(VECTOR_FIELDS) + 8 * VECTOR_FIELDS;
+
+    /**
+     * Elements of a {@code double[]} that a dense vector of n values takes in Spark's binary row
+     * format before its values: with {@link #wrapDenseVector}, a cell can be copied in after them,
+     * normalized in place and handed to Spark as one {@link UnsafeRow}, which Spark's projection
+     * copies in one block (a generic row would be written field by field).
+     */
+    public static int denseVectorElements(int n) {
+        return (VECTOR_FIXED_BYTES + UnsafeArrayData.calculateHeaderPortionInBytes(n)) / Double.BYTES;
+    }
+
+    /**
+     * The n values after {@link #denseVectorElements} in {@code array} (zero before them) as a
+     * dense vector's Catalyst value: {@code (type 1, size null, indices null, values)}, as
+     * {@code VectorUDT} serializes a dense vector, laid out as Spark's writer would lay it out.
+     * No value is copied; the array must not change afterwards.
+     */
+    public static InternalRow wrapDenseVector(double[] array, int n) {
+        long base = Platform.DOUBLE_ARRAY_OFFSET;
+        int arrayBytes = UnsafeArrayData.calculateHeaderPortionInBytes(n) + n * Double.BYTES;
+        // Null bits: size (1) and indices (2).
+        Platform.putLong(array, base, 0b110L);
+        // The type, a byte at the start of its zeroed slot.
+        Platform.putByte(array, base + 8, (byte) 1);
+        // The values: offset from the row's start and size, then the array itself (count, empty null bitmap).
+        Platform.putLong(array, base + 8 + 3 * 8, ((long) VECTOR_FIXED_BYTES << 32) | arrayBytes);
+        Platform.putLong(array, base + VECTOR_FIXED_BYTES, n);
+        UnsafeRow row = new UnsafeRow(VECTOR_FIELDS);
+        row.pointTo(array, base, VECTOR_FIXED_BYTES + arrayBytes);
+        return row;
     }
 
     /** {@code values[from, from + n)} as an {@code array<double>} of its own. */

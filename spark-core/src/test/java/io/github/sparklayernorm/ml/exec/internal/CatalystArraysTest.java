@@ -12,6 +12,10 @@ import org.apache.spark.sql.catalyst.util.GenericArrayData;
 import org.apache.spark.sql.catalyst.expressions.UnsafeProjection;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.UnsafeRow;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -75,6 +79,31 @@ class CatalystArraysTest {
         float[] expectedFloats = java.util.Arrays.copyOfRange(floats, from, from + n);
         assertEquals(UnsafeArrayData.fromPrimitiveArray(expectedFloats), view.of(floats, from, n));
         assertArrayEquals(expectedFloats, view.of(floats, from, n).toFloatArray());
+    }
+
+    @Property(tries = 100)
+    void denseVectorsHaveTheBytesSparkWouldWrite(@ForAll @IntRange(min = 0, max = 200) int n) {
+        int header = CatalystArrays.denseVectorElements(n);
+        double[] cell = new double[header + n];
+        double[] values = new double[n];
+        for (int i = 0; i < n; i++) {
+            values[i] = i * -1.75 + 3;
+            cell[header + i] = values[i];
+        }
+        InternalRow wrapped = CatalystArrays.wrapDenseVector(cell, n);
+        // What Spark's own writer makes of VectorUDT's dense form, (1, null, null, values), in a row's column.
+        DataType vectorType = new VectorUDT().sqlType();
+        UnsafeRow expected = UnsafeProjection.create(new StructType().add("v", vectorType))
+                .apply(new GenericInternalRow(new Object[] {
+                    new GenericInternalRow(new Object[] {(byte) 1, null, null, UnsafeArrayData.fromPrimitiveArray(values)})}))
+                .getStruct(0, 4);
+        assertEquals(expected, wrapped);
+        assertEquals(expected.hashCode(), wrapped.hashCode());
+        assertEquals(Vectors.dense(values), new VectorUDT().deserialize(wrapped));
+        // And Spark's writer copies it into a row as it is.
+        UnsafeRow outer = UnsafeProjection.create(new StructType().add("v", vectorType))
+                .apply(new GenericInternalRow(new Object[] {wrapped}));
+        assertEquals(expected, outer.getStruct(0, 4));
     }
 
     private static ArrayData unsafeArrayOf(Object[] boxed) {
