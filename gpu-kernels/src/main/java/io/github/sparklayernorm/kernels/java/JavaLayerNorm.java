@@ -104,7 +104,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
-            if (d > 0 && !fastPath(in, start, out, d, spec, scratch, stats, r)) {
+            if (d > 0 && !fastPath(in, start, out, start, d, spec, scratch, stats, r)) {
                 normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
             }
         }
@@ -120,8 +120,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
         for (int r = 0; r < layout.rowCount(); r++) {
             int start = layout.start(r);
             int d = layout.length(r);
-            if (d > 0 && !fastPath(in, start, out, d, spec, scratch, stats, r)) {
-                floatScalarPath(in, start, out, d, spec, scratch, stats, r);
+            if (d > 0 && !fastPath(in, start, out, start, d, spec, scratch, stats, r)) {
+                floatScalarPath(in, start, out, start, d, spec, scratch, stats, r);
             }
         }
     }
@@ -142,20 +142,33 @@ public final class JavaLayerNorm implements LayerNormEngine {
         private RowByRow() {
         }
 
-        /** Normalizes {@code row[offset, offset + length)} in place, exactly as a batch of that one row. */
-        public void normalize(double[] row, int offset, int length, LayerNormSpec spec) {
-            checkRow(row.length, offset, length, spec);
-            if (length > 0 && !fastPath(row, offset, row, length, spec, scratch, null, 0)) {
-                normalizeRow(row, offset, row, offset, length, spec, scratch.sum, null, 0);
+        /**
+         * Normalizes {@code in[from, from + length)} into {@code out[to, to + length)}, exactly as a
+         * batch of that one row; {@code out} may be {@code in}, at the same offset.
+         */
+        public void normalize(double[] in, int from, double[] out, int to, int length, LayerNormSpec spec) {
+            checkRows(in == out, in.length, from, out.length, to, length, spec);
+            if (length > 0 && !fastPath(in, from, out, to, length, spec, scratch, null, 0)) {
+                normalizeRow(in, from, out, to, length, spec, scratch.sum, null, 0);
             }
         }
 
-        /** As {@link #normalize(double[], int, int, LayerNormSpec)}, for float values. */
-        public void normalize(float[] row, int offset, int length, LayerNormSpec spec) {
-            checkRow(row.length, offset, length, spec);
-            if (length > 0 && !fastPath(row, offset, row, length, spec, scratch, null, 0)) {
-                floatScalarPath(row, offset, row, length, spec, scratch, null, 0);
+        /** As {@link #normalize(double[], int, double[], int, int, LayerNormSpec)}, for float values. */
+        public void normalize(float[] in, int from, float[] out, int to, int length, LayerNormSpec spec) {
+            checkRows(in == out, in.length, from, out.length, to, length, spec);
+            if (length > 0 && !fastPath(in, from, out, to, length, spec, scratch, null, 0)) {
+                floatScalarPath(in, from, out, to, length, spec, scratch, null, 0);
             }
+        }
+
+        private void checkRows(boolean inPlace, int inLength, int from, int outLength, int to, int length,
+                               LayerNormSpec spec) {
+            if (inPlace && from != to) {
+                // The passes read ahead of where they write: a shifted row would be overwritten.
+                throw new IllegalArgumentException("in place, a row must stay where it is: from " + from + " to " + to);
+            }
+            checkRow(inLength, from, length, spec);
+            checkRow(outLength, to, length, spec);
         }
 
         private void checkRow(int arrayLength, int offset, int length, LayerNormSpec spec) {
@@ -172,7 +185,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
     }
 
     /** A float row the fast path declined (it holds NaN or an infinity: floats never need scaling). */
-    private static void floatScalarPath(float[] in, int start, float[] out, int d, LayerNormSpec spec,
+    private static void floatScalarPath(float[] in, int start, float[] out, int to, int d, LayerNormSpec spec,
                                         Scratch scratch, RowStatistics stats, int r) {
         double[] row = scratch.row(d);
         for (int i = 0; i < d; i++) {
@@ -180,12 +193,12 @@ public final class JavaLayerNorm implements LayerNormEngine {
         }
         normalizeRow(row, 0, row, 0, d, spec, scratch.sum, stats, r);
         for (int i = 0; i < d; i++) {
-            out[start + i] = (float) row[i];
+            out[to + i] = (float) row[i];
         }
     }
 
     /**
-     * One row in two passes, the second into {@code y} at the same offset: both moments about a
+     * One row in two passes, the second into {@code y} at {@code yo}: both moments about a
      * point {@code k} near the mean, then the output. {@code x} and {@code y} are both
      * {@code double[]} or both {@code float[]}: one algorithm for both, the passes differing only
      * in how they load and store (a type test per block, not per value).
@@ -206,7 +219,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
      * {@link #TINY}. Rows failing either test return false, having written nothing, and take the
      * scalar path with its power-of-two scaling.
      */
-    private boolean fastPath(Object x, int xo, Object y, int d, LayerNormSpec spec, Scratch scratch,
+    private boolean fastPath(Object x, int xo, Object y, int yo, int d, LayerNormSpec spec, Scratch scratch,
                              RowStatistics stats, int row) {
         boolean centered = spec.centered();
         double k = centered ? sampleMean(x, xo, d) : 0.0;
@@ -225,10 +238,10 @@ public final class JavaLayerNorm implements LayerNormEngine {
             if (c * c <= AMPLIFICATION_BOUND * meanSquare) {
                 double invStd = inverseStdDev(meanSquare - c * c, k + c, spec, stats, row);
                 if (x instanceof double[]) {
-                    passes.affine((double[]) x, xo, (double[]) y, xo, d, k, c, invStd, spec.scaleOrNull(),
+                    passes.affine((double[]) x, xo, (double[]) y, yo, d, k, c, invStd, spec.scaleOrNull(),
                             spec.shiftOrNull());
                 } else {
-                    passes.affineFloat((float[]) x, xo, (float[]) y, xo, d, k, c, invStd, spec.scaleOrNull(),
+                    passes.affineFloat((float[]) x, xo, (float[]) y, yo, d, k, c, invStd, spec.scaleOrNull(),
                             spec.shiftOrNull());
                 }
                 return true;

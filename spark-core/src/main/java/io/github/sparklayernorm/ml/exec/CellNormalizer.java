@@ -7,7 +7,6 @@ import io.github.sparklayernorm.ml.exec.internal.CellFunction;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.ColumnType;
 import io.github.sparklayernorm.ml.plan.RowLength;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.spark.TaskContext;
@@ -130,36 +129,30 @@ public final class CellNormalizer implements CellFunction {
         if (rowLength.problem(n) != null) {
             return null;
         }
-        // The cell is copied and normalized in a buffer of the task's, where it stays in the L1
-        // cache, then copied once into an array of its own: Arrays.copyOf fills a new array
-        // without clearing it first, which a new array written by the engine would need.
+        // The cell is copied into a buffer of the task's, which stays in the L1 cache, and
+        // normalized from there into the array Spark gets back, after room for Spark's header.
         if (binding.type() == ColumnType.FLOAT_ARRAY) {
+            float[] buffer = t.floatBuffer(n);
+            if (CatalystArrays.copyFloats(values, buffer, 0) >= 0) {
+                return null;
+            }
             int header = CatalystArrays.headerElements(n, Float.BYTES);
-            float[] buffer = t.floatBuffer(header + n + 1);
-            Arrays.fill(buffer, 0, header, 0f);
-            if (CatalystArrays.copyFloats(values, buffer, header) >= 0) {
-                return null;
-            }
-            t.rows.normalize(buffer, header, n, spec);
-            if (Float.isNaN(buffer[header])) {
-                return null;
-            }
-            // Whole 8-byte words, as Spark lays arrays out: a padding float of zero.
-            buffer[header + n] = 0f;
-            return CatalystArrays.wrap(Arrays.copyOf(buffer, header + n + (n & 1)), n, Float.BYTES);
+            // Whole 8-byte words, as Spark lays arrays out: the padding float stays zero.
+            float[] out = new float[header + n + (n & 1)];
+            t.rows.normalize(buffer, 0, out, header, n, spec);
+            return Float.isNaN(out[header]) ? null : CatalystArrays.wrap(out, n, Float.BYTES);
+        }
+        double[] buffer = t.doubleBuffer(n);
+        if (CatalystArrays.copyDoubles(values, buffer, 0) >= 0) {
+            return null;
         }
         boolean vector = binding.type() == ColumnType.VECTOR;
         int header = vector ? CatalystArrays.denseVectorElements(n) : CatalystArrays.headerElements(n, Double.BYTES);
-        double[] buffer = t.doubleBuffer(header + n);
-        Arrays.fill(buffer, 0, header, 0.0);
-        if (CatalystArrays.copyDoubles(values, buffer, header) >= 0) {
+        double[] out = new double[header + n];
+        t.rows.normalize(buffer, 0, out, header, n, spec);
+        if (Double.isNaN(out[header])) {
             return null;
         }
-        t.rows.normalize(buffer, header, n, spec);
-        if (Double.isNaN(buffer[header])) {
-            return null;
-        }
-        double[] out = Arrays.copyOf(buffer, header + n);
         return vector ? CatalystArrays.wrapDenseVector(out, n) : CatalystArrays.wrap(out, n, Double.BYTES);
     }
 
