@@ -36,8 +36,12 @@ import org.apache.spark.sql.types.DataTypes;
  * counts. The Java engine runs on the expression path (the default); "batched path" cases force the
  * batched one ({@code spark.layernorm.execution=batches}) for comparison.
  *
+ * <p>{@code --parquet} writes both tables to Parquet files under {@code target/bench-spark/} and
+ * reads every case from them instead of the cache, as a pipeline reads its features (Spark's
+ * vectorized reader hands cells over as column vectors' views, not as binary rows).
+ *
  * <p>Every case runs {@code rounds} times, interleaved (machines here are shared and noisy); the
- * best time counts. Run: {@code bin/bench-spark [--extra-columns N] [rows] [d] [rounds] [case]}
+ * best time counts. Run: {@code bin/bench-spark [--extra-columns N] [--parquet] [rows] [d] [rounds] [case]}
  * (default 1,000,000 x 256, 3 rounds, every case; a case argument keeps the cases whose name
  * contains it, and the baselines).
  */
@@ -54,6 +58,7 @@ public final class SparkThroughput {
             extra = Integer.parseInt(args.get(flag + 1));
             args.subList(flag, flag + 2).clear();
         }
+        boolean parquet = args.remove("--parquet");
         int rows = args.size() > 0 ? Integer.parseInt(args.get(0)) : 1_000_000;
         int d = args.size() > 1 ? Integer.parseInt(args.get(1)) : 256;
         int rounds = args.size() > 2 ? Integer.parseInt(args.get(2)) : 3;
@@ -64,13 +69,14 @@ public final class SparkThroughput {
                 .getOrCreate();
         spark.sparkContext().setLogLevel("WARN");
         try {
-            run(spark, rows, d, rounds, only, extra);
+            run(spark, rows, d, rounds, only, extra, parquet);
         } finally {
             spark.stop();
         }
     }
 
-    private static void run(SparkSession spark, int rows, int d, int rounds, String only, int extra) {
+    private static void run(SparkSession spark, int rows, int d, int rounds, String only, int extra,
+                            boolean parquet) {
         List<Column> columns = new ArrayList<>();
         columns.add(functions.col("id"));
         columns.add(SyntheticRows.vectorOf(spark, functions.col("id"), d).as("features"));
@@ -80,18 +86,33 @@ public final class SparkThroughput {
                     ? functions.col("id").multiply(c + 1).mod(997).divide(7.0).as("f" + c)
                     : functions.concat(functions.lit("s"), functions.col("id").mod(100 + c).cast("string")).as("f" + c));
         }
-        Dataset<Row> vectors = spark.range(0, rows, 1, 8).select(columns.toArray(new Column[0])).cache();
+        Dataset<Row> cachedVectors = spark.range(0, rows, 1, 8).select(columns.toArray(new Column[0])).cache();
         List<Column> floatColumns = new ArrayList<>();
-        for (String name : vectors.columns()) {
+        for (String name : cachedVectors.columns()) {
             floatColumns.add(name.equals("features")
                     ? org.apache.spark.ml.functions.vector_to_array(functions.col("features"), "float32").as("features")
                     : functions.col(name));
         }
-        Dataset<Row> floats = vectors.select(floatColumns.toArray(new Column[0])).cache();
-        long count = vectors.count() + floats.count();
+        Dataset<Row> cachedFloats = cachedVectors.select(floatColumns.toArray(new Column[0])).cache();
+        long count = cachedVectors.count() + cachedFloats.count();
         if (count != 2L * rows) {
             throw new IllegalStateException("cached " + count + " rows, expected " + 2L * rows);
         }
+        Dataset<Row> vectors = cachedVectors;
+        Dataset<Row> floats = cachedFloats;
+        if (parquet) {
+            // Read back from files, as a pipeline reads its features: Spark's vectorized reader
+            // then hands each cell over as column vectors' views, not as binary rows.
+            String dir = "target/bench-spark/" + rows + "x" + d + "+" + extra;
+            cachedVectors.write().mode("overwrite").parquet(dir + "/vectors.parquet");
+            cachedFloats.write().mode("overwrite").parquet(dir + "/floats.parquet");
+            cachedFloats.unpersist();
+            cachedVectors.unpersist();
+            vectors = spark.read().parquet(dir + "/vectors.parquet");
+            floats = spark.read().parquet(dir + "/floats.parquet");
+        }
+        Dataset<Row> vectorTable = vectors;
+        Dataset<Row> floatTable = floats;
         StandardScalerModel scaler = new StandardScaler().setInputCol("features").setOutputCol("out")
                 .setWithMean(true).setWithStd(true).fit(vectors);
         double[] scale = new double[d];
@@ -99,28 +120,28 @@ public final class SparkThroughput {
         Arrays.fill(scale, 1.0);
 
         Map<String, Supplier<Dataset<Row>>> cases = new LinkedHashMap<>();
-        cases.put("identity (vector)", () -> vectors.withColumn("out", functions.col("features")));
-        cases.put("Normalizer (vector)", () -> new Normalizer().setInputCol("features").setOutputCol("out").transform(vectors));
-        cases.put("StandardScalerModel (vector)", () -> scaler.transform(vectors));
-        cases.put("LayerNormalizer java (vector)", () -> layerNorm("java").transform(vectors));
-        cases.put("LayerNormalizer auto (vector)", () -> layerNorm("auto").transform(vectors));
-        cases.put("LayerNormalizer java, batched path (vector)", () -> batched(spark, () -> layerNorm("java").transform(vectors)));
+        cases.put("identity (vector)", () -> vectorTable.withColumn("out", functions.col("features")));
+        cases.put("Normalizer (vector)", () -> new Normalizer().setInputCol("features").setOutputCol("out").transform(vectorTable));
+        cases.put("StandardScalerModel (vector)", () -> scaler.transform(vectorTable));
+        cases.put("LayerNormalizer java (vector)", () -> layerNorm("java").transform(vectorTable));
+        cases.put("LayerNormalizer auto (vector)", () -> layerNorm("auto").transform(vectorTable));
+        cases.put("LayerNormalizer java, batched path (vector)", () -> batched(spark, () -> layerNorm("java").transform(vectorTable)));
         cases.put("LayerNormalizer java, scale+shift (vector)",
-                () -> layerNorm("java").setScale(scale).setShift(shift).transform(vectors));
+                () -> layerNorm("java").setScale(scale).setShift(shift).transform(vectorTable));
         cases.put("RmsNormalizer java (vector)",
-                () -> new RmsNormalizer().setInputCol("features").setOutputCol("out").setBackend("java").transform(vectors));
+                () -> new RmsNormalizer().setInputCol("features").setOutputCol("out").setBackend("java").transform(vectorTable));
         if (d % 64 == 0) {
             cases.put("LayerNormalizer java, groups of 64 (vector)",
-                    () -> layerNorm("java").setGroupSize(64).transform(vectors));
+                    () -> layerNorm("java").setGroupSize(64).transform(vectorTable));
         }
-        cases.put("identity (array<float>)", () -> floats.withColumn("out", functions.col("features")));
-        cases.put("LayerNormalizer java (array<float>)", () -> layerNorm("java").transform(floats));
+        cases.put("identity (array<float>)", () -> floatTable.withColumn("out", functions.col("features")));
+        cases.put("LayerNormalizer java (array<float>)", () -> layerNorm("java").transform(floatTable));
         cases.put("LayerNormalizer java, batched path (array<float>)",
-                () -> batched(spark, () -> layerNorm("java").transform(floats)));
+                () -> batched(spark, () -> layerNorm("java").transform(floatTable)));
         boolean openCl = !OpenClDevices.all().isEmpty();
         if (openCl) {
-            cases.put("LayerNormalizer opencl (vector)", () -> layerNorm("opencl").transform(vectors));
-            cases.put("LayerNormalizer opencl (array<float>)", () -> layerNorm("opencl").transform(floats));
+            cases.put("LayerNormalizer opencl (vector)", () -> layerNorm("opencl").transform(vectorTable));
+            cases.put("LayerNormalizer opencl (array<float>)", () -> layerNorm("opencl").transform(floatTable));
         }
 
         if (!only.isEmpty()) {
@@ -130,7 +151,7 @@ public final class SparkThroughput {
         }
 
         // A sanity check before timing: a normalized row has mean 0 and variance 1 (to epsilon).
-        double[] y = ((Vector) layerNorm("java").transform(vectors).select("out").first().get(0)).toArray();
+        double[] y = ((Vector) layerNorm("java").transform(vectorTable).select("out").first().get(0)).toArray();
         double mean = Arrays.stream(y).average().orElse(Double.NaN);
         double variance = Arrays.stream(y).map(v -> (v - mean) * (v - mean)).average().orElse(Double.NaN);
         if (Math.abs(mean) > 1e-9 || Math.abs(variance - 1) > 1e-4) {
@@ -150,9 +171,9 @@ public final class SparkThroughput {
         }
 
         System.out.println();
-        System.out.printf("%,d rows x %d%s, cached, local[2], written to noop%s; best of %d rounds%n", rows, d,
-                extra > 0 ? " and " + extra + " other columns" : "", extra > 0 ? " (the output column alone)" : "",
-                rounds);
+        System.out.printf("%,d rows x %d%s, %s, local[2], written to noop%s; best of %d rounds%n", rows, d,
+                extra > 0 ? " and " + extra + " other columns" : "", parquet ? "read from Parquet" : "cached",
+                extra > 0 ? " (the output column alone)" : "", rounds);
         System.out.println("OpenCL device: " + (openCl ? OpenClDevices.describe(OpenClDevices.all().get(0)) : "none"));
         List<String> lines = new ArrayList<>();
         lines.add(String.format("| %-50s | %8s | %12s | %16s | %14s |", "case", "seconds", "rows/s", "vs Normalizer",
