@@ -11,12 +11,14 @@ import java.util.Arrays;
  *
  * <p>Per row, in double precision:
  * <ol>
- *   <li>The largest magnitude decides a power-of-two scale. Rows near the top of the double range
- *       would overflow when squared, rows of subnormals would underflow; scaling by {@code 2^k} is
- *       exact, so the row is normalized in a range where neither happens (as LAPACK's norms do),
- *       and epsilon is scaled by {@code 2^2k} to match. Ordinary rows use {@code k = 0}.</li>
- *   <li>A first mean {@code m0}, then the correction {@code c = mean(x - m0)}. Deviations are
- *       {@code (x - m0) - c}, with the correction kept apart: rounding {@code m0 + c} to one double
+ *   <li>Rows whose squares would overflow (values near the top of the double range) or underflow
+ *       (subnormals, against a small epsilon) are scaled by a power of two {@code 2^k}, which is
+ *       exact, so that they are normalized in a range where neither happens (as LAPACK's norms do),
+ *       and epsilon by {@code 2^2k} to match. The fast path notices such rows from its sums and
+ *       leaves them to the scalar path, which scales.</li>
+ *   <li>A point {@code k} near the mean (the fast path: the mean of the first 8 values; the scalar
+ *       path: a first mean), then the correction {@code c = mean(x - k)}. Deviations are
+ *       {@code (x - k) - c}, with the correction kept apart: rounding {@code k + c} to one double
  *       would put the mean's own rounding error (about 1e-8 on rows of 1e8 + noise) into every
  *       deviation.</li>
  *   <li>The biased variance of those deviations, summed in short blocks whose partial sums are
@@ -184,7 +186,10 @@ public final class JavaLayerNorm implements LayerNormEngine {
         }
     }
 
-    /** A float row the fast path declined (it holds NaN or an infinity: floats never need scaling). */
+    /**
+     * A float row the fast path declined: one holding NaN or an infinity (floats never need
+     * scaling), or the rare row whose centre missed the bound twice.
+     */
     private static void floatScalarPath(float[] in, int start, float[] out, int to, int d, LayerNormSpec spec,
                                         Scratch scratch, RowStatistics stats, int r) {
         double[] row = scratch.row(d);
