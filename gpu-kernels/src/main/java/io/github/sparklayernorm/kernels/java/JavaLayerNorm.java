@@ -42,8 +42,6 @@ public final class JavaLayerNorm implements LayerNormEngine {
     private static final int SAFE_EXPONENT = 450;
     /** Values per block of a blocked sum: short enough that plain summation inside is exact to ~16 ulps. */
     private static final int BLOCK = 64;
-    /** Values per block on the fast path: 16 per lane, so each lane's plain sum is exact to ~16 ulps. */
-    private static final int FAST_BLOCK = 16 * RowPasses.LANES;
 
     /** Where {@code c^2 <= AMPLIFICATION_BOUND * m2}, {@code m2 - c^2} amplifies rounding by 8 at most. */
     private static final double AMPLIFICATION_BOUND = 0.875;
@@ -278,34 +276,21 @@ public final class JavaLayerNorm implements LayerNormEngine {
 
     /**
      * Both moments about {@code k} into {@code scratch.sums[0]} (the sum of {@code x - k}) and
-     * {@code scratch.sums[1]} (of its squares): one pass's sums for a row of one block, the blocks'
-     * sums added with compensation for longer rows.
+     * {@code scratch.sums[1]} (of its squares), block by block with compensation.
+     *
+     * <p>The pass takes the whole row and is larger than the JIT inlines into a hot caller (C2's
+     * 325 bytes of bytecode): compiled on its own, its vectors stay in registers. Inlined into the
+     * row loop, as an earlier pass of one block was, it ran at either of two speeds, one nearly
+     * twice the other, from one JVM to the next (docs/performance.md, "A newer JDK").
      */
     private void moments(Object x, int xo, int d, double k, Scratch scratch) {
-        double[] sums = scratch.sums;
-        if (d <= FAST_BLOCK) {
-            blockMoments(x, xo, d, k, sums);
-            return;
-        }
-        CompensatedSum sum = scratch.sum;
-        CompensatedSum squares = scratch.squares;
-        sum.reset();
-        squares.reset();
-        for (int b = 0; b < d; b += FAST_BLOCK) {
-            blockMoments(x, xo + b, Math.min(FAST_BLOCK, d - b), k, sums);
-            sum.add(sums[0]);
-            squares.add(sums[1]);
-        }
-        sums[0] = sum.value();
-        sums[1] = squares.value();
-    }
-
-    private void blockMoments(Object x, int o, int n, double k, double[] sums) {
         if (x instanceof double[]) {
-            passes.moments((double[]) x, o, n, k, sums);
+            passes.moments((double[]) x, xo, d, k, scratch.sum, scratch.squares);
         } else {
-            passes.floatMoments((float[]) x, o, n, k, sums);
+            passes.floatMoments((float[]) x, xo, d, k, scratch.sum, scratch.squares);
         }
+        scratch.sums[0] = scratch.sum.value();
+        scratch.sums[1] = scratch.squares.value();
     }
 
     /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */

@@ -4,7 +4,9 @@ package io.github.sparklayernorm.kernels.java;
  * The passes over one row that the Java engine is made of, written once against a fixed summation
  * order so that a SIMD implementation and a scalar one give bit-identical results.
  *
- * <p><b>The order.</b> A sum over {@code n} values is kept in {@link #LANES} partial sums: value
+ * <p><b>The order.</b> A row is summed in blocks of {@link #BLOCK} values, whose sums are added
+ * in order with Neumaier's compensation ({@link CompensatedSum}). A block's sum over its {@code n}
+ * values is kept in {@link #LANES} partial sums: value
  * {@code j} (counted from the start of the range) of the first {@code 16 * floor(n / 16)} goes to
  * lane {@code j % 16}, and each lane adds its values in increasing {@code j}. The lanes are then
  * added as {@code t_k = (l_k + l_{4+k}) + (l_{8+k} + l_{12+k})} for {@code k = 0..3}, giving
@@ -29,14 +31,21 @@ interface RowPasses {
     /** Partial sums per pass: four 256-bit registers, enough to hide the adder's latency. */
     int LANES = 16;
 
+    /**
+     * Values per block of a row's sums: 16 per lane, so each lane's plain sum is exact to about 16
+     * ulps; the blocks' sums are added with compensation.
+     */
+    int BLOCK = 16 * LANES;
+
     /** A short description for logs and benchmarks, such as {@code "vector-api 256-bit"}. */
     String description();
 
     /**
-     * Both moments about {@code k} in one pass over {@code x[o, o + n)}: the sum of
-     * {@code v = x[i] - k} into {@code sums[0]}, of {@code v * v} into {@code sums[1]}.
+     * Both moments about {@code k} in one pass over the row {@code x[o, o + n)}: the sum of
+     * {@code v = x[i] - k} into {@code sum}, of {@code v * v} into {@code squares} (both reset
+     * first), block by block.
      */
-    void moments(double[] x, int o, int n, double k, double[] sums);
+    void moments(double[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares);
 
     /**
      * {@code y[yo + i] = g[i] * (((x[xo + i] - k) - c) * invStd) + b[i]}; a null {@code scale}
@@ -52,7 +61,7 @@ interface RowPasses {
      * As {@link #moments}, over the float values
      * {@code x[o, o + n)} taken as doubles.
      */
-    void floatMoments(float[] x, int o, int n, double k, double[] sums);
+    void floatMoments(float[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares);
 
     /** As {@link #affine}, from float values and rounding each result once to float. */
     void affineFloat(float[] x, int xo, float[] y, int yo, int n, double k, double c, double invStd,

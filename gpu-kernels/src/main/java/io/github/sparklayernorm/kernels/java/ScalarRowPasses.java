@@ -20,49 +20,63 @@ final class ScalarRowPasses implements RowPasses {
     // floatMoments and moments are twins over float[] and double[]: Java has no
     // generic primitive arrays, and one body over an accessor would cost a call per value.
     @Override
-    public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
+    public void floatMoments(float[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares) {
         double[] acc = new double[LANES];
         double[] sq = new double[LANES];
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            for (int l = 0; l < LANES; l++) {
-                double v = x[o + i + l] - k;
-                acc[l] += v;
-                sq[l] = Math.fma(v, v, sq[l]);
+        sum.reset();
+        squares.reset();
+        for (int b = 0; b < n; b += BLOCK) {
+            int end = Math.min(n, b + BLOCK);
+            java.util.Arrays.fill(acc, 0.0);
+            java.util.Arrays.fill(sq, 0.0);
+            int i = b;
+            for (; i + LANES <= end; i += LANES) {
+                for (int l = 0; l < LANES; l++) {
+                    double v = x[o + i + l] - k;
+                    acc[l] += v;
+                    sq[l] = Math.fma(v, v, sq[l]);
+                }
             }
+            double s = reduce(acc);
+            double q = reduce(sq);
+            for (; i < end; i++) {
+                double v = x[o + i] - k;
+                s += v;
+                q = Math.fma(v, v, q);
+            }
+            sum.add(s);
+            squares.add(q);
         }
-        double sum = reduce(acc);
-        double squares = reduce(sq);
-        for (; i < n; i++) {
-            double v = x[o + i] - k;
-            sum += v;
-            squares = Math.fma(v, v, squares);
-        }
-        sums[0] = sum;
-        sums[1] = squares;
     }
 
     @Override
-    public void moments(double[] x, int o, int n, double k, double[] sums) {
+    public void moments(double[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares) {
         double[] acc = new double[LANES];
         double[] sq = new double[LANES];
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            for (int l = 0; l < LANES; l++) {
-                double v = x[o + i + l] - k;
-                acc[l] += v;
-                sq[l] = Math.fma(v, v, sq[l]);
+        sum.reset();
+        squares.reset();
+        for (int b = 0; b < n; b += BLOCK) {
+            int end = Math.min(n, b + BLOCK);
+            java.util.Arrays.fill(acc, 0.0);
+            java.util.Arrays.fill(sq, 0.0);
+            int i = b;
+            for (; i + LANES <= end; i += LANES) {
+                for (int l = 0; l < LANES; l++) {
+                    double v = x[o + i + l] - k;
+                    acc[l] += v;
+                    sq[l] = Math.fma(v, v, sq[l]);
+                }
             }
+            double s = reduce(acc);
+            double q = reduce(sq);
+            for (; i < end; i++) {
+                double v = x[o + i] - k;
+                s += v;
+                q = Math.fma(v, v, q);
+            }
+            sum.add(s);
+            squares.add(q);
         }
-        double sum = reduce(acc);
-        double squares = reduce(sq);
-        for (; i < n; i++) {
-            double v = x[o + i] - k;
-            sum += v;
-            squares = Math.fma(v, v, squares);
-        }
-        sums[0] = sum;
-        sums[1] = squares;
     }
 
     /** The lanes added in the order {@link RowPasses} defines (before the tail). */

@@ -41,65 +41,75 @@ final class VectorRowPasses implements RowPasses {
     // The float twins (floatMoments, affineFloat) stay apart from their double versions: float
     // lanes are loaded and widened in halves, a different instruction sequence, not a different type.
     @Override
-    public void floatMoments(float[] x, int o, int n, double k, double[] sums) {
+    public void floatMoments(float[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares) {
         DoubleVector kv = DoubleVector.broadcast(D, k);
-        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
-        DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            DoubleVector v0 = ((DoubleVector) FloatVector.fromArray(F, x, o + i).castShape(D, 0)).sub(kv);
-            DoubleVector v1 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + W).castShape(D, 0)).sub(kv);
-            DoubleVector v2 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 2 * W).castShape(D, 0)).sub(kv);
-            DoubleVector v3 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 3 * W).castShape(D, 0)).sub(kv);
-            a0 = a0.add(v0);
-            a1 = a1.add(v1);
-            a2 = a2.add(v2);
-            a3 = a3.add(v3);
-            q0 = v0.fma(v0, q0);
-            q1 = v1.fma(v1, q1);
-            q2 = v2.fma(v2, q2);
-            q3 = v3.fma(v3, q3);
+        sum.reset();
+        squares.reset();
+        for (int b = 0; b < n; b += BLOCK) {
+            int end = Math.min(n, b + BLOCK);
+            DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+            DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+            int i = b;
+            for (; i + LANES <= end; i += LANES) {
+                DoubleVector v0 = ((DoubleVector) FloatVector.fromArray(F, x, o + i).castShape(D, 0)).sub(kv);
+                DoubleVector v1 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + W).castShape(D, 0)).sub(kv);
+                DoubleVector v2 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 2 * W).castShape(D, 0)).sub(kv);
+                DoubleVector v3 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 3 * W).castShape(D, 0)).sub(kv);
+                a0 = a0.add(v0);
+                a1 = a1.add(v1);
+                a2 = a2.add(v2);
+                a3 = a3.add(v3);
+                q0 = v0.fma(v0, q0);
+                q1 = v1.fma(v1, q1);
+                q2 = v2.fma(v2, q2);
+                q3 = v3.fma(v3, q3);
+            }
+            double s = reduce(a0, a1, a2, a3);
+            double q = reduce(q0, q1, q2, q3);
+            for (; i < end; i++) {
+                double v = x[o + i] - k;
+                s += v;
+                q = Math.fma(v, v, q);
+            }
+            sum.add(s);
+            squares.add(q);
         }
-        double sum = reduce(a0, a1, a2, a3);
-        double squares = reduce(q0, q1, q2, q3);
-        for (; i < n; i++) {
-            double v = x[o + i] - k;
-            sum += v;
-            squares = Math.fma(v, v, squares);
-        }
-        sums[0] = sum;
-        sums[1] = squares;
     }
 
     @Override
-    public void moments(double[] x, int o, int n, double k, double[] sums) {
+    public void moments(double[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares) {
         DoubleVector kv = DoubleVector.broadcast(D, k);
-        DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
-        DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
-        int i = 0;
-        for (; i + LANES <= n; i += LANES) {
-            DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(kv);
-            DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(kv);
-            DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(kv);
-            DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(kv);
-            a0 = a0.add(v0);
-            a1 = a1.add(v1);
-            a2 = a2.add(v2);
-            a3 = a3.add(v3);
-            q0 = v0.fma(v0, q0);
-            q1 = v1.fma(v1, q1);
-            q2 = v2.fma(v2, q2);
-            q3 = v3.fma(v3, q3);
+        sum.reset();
+        squares.reset();
+        for (int b = 0; b < n; b += BLOCK) {
+            int end = Math.min(n, b + BLOCK);
+            DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
+            DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+            int i = b;
+            for (; i + LANES <= end; i += LANES) {
+                DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(kv);
+                DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(kv);
+                DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(kv);
+                DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(kv);
+                a0 = a0.add(v0);
+                a1 = a1.add(v1);
+                a2 = a2.add(v2);
+                a3 = a3.add(v3);
+                q0 = v0.fma(v0, q0);
+                q1 = v1.fma(v1, q1);
+                q2 = v2.fma(v2, q2);
+                q3 = v3.fma(v3, q3);
+            }
+            double s = reduce(a0, a1, a2, a3);
+            double q = reduce(q0, q1, q2, q3);
+            for (; i < end; i++) {
+                double v = x[o + i] - k;
+                s += v;
+                q = Math.fma(v, v, q);
+            }
+            sum.add(s);
+            squares.add(q);
         }
-        double sum = reduce(a0, a1, a2, a3);
-        double squares = reduce(q0, q1, q2, q3);
-        for (; i < n; i++) {
-            double v = x[o + i] - k;
-            sum += v;
-            squares = Math.fma(v, v, squares);
-        }
-        sums[0] = sum;
-        sums[1] = squares;
     }
 
     @Override
