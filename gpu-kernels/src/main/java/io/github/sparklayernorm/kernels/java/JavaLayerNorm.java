@@ -228,8 +228,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
         double k = centered ? sampleMean(x, xo, d) : 0.0;
         for (int attempt = 0; attempt < 2; attempt++) {
             moments(x, xo, d, k, scratch);
-            double total = scratch.sums[0];
-            double squares = scratch.sums[1];
+            double total = scratch.sum.value();
+            double squares = scratch.squares.value();
             if (!Double.isFinite(total) || !Double.isFinite(squares)) {
                 return false;
             }
@@ -275,8 +275,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
     }
 
     /**
-     * Both moments about {@code k} into {@code scratch.sums[0]} (the sum of {@code x - k}) and
-     * {@code scratch.sums[1]} (of its squares), block by block with compensation.
+     * Both moments about {@code k} into {@code scratch.sum} (the sum of {@code x - k}) and
+     * {@code scratch.squares} (of its squares), block by block with compensation.
      *
      * <p>The pass takes the whole row and is larger than the JIT inlines into a hot caller (C2's
      * 325 bytes of bytecode): compiled on its own, its vectors stay in registers. Inlined into the
@@ -289,14 +289,10 @@ public final class JavaLayerNorm implements LayerNormEngine {
         } else {
             passes.floatMoments((float[]) x, xo, d, k, scratch.sum, scratch.squares);
         }
-        scratch.sums[0] = scratch.sum.value();
-        scratch.sums[1] = scratch.squares.value();
     }
 
     /** Per-call working memory: engines are shared between threads, so nothing lives in fields. */
     private static final class Scratch {
-        /** What a pass returns besides its result: sums[0] and sums[1]. */
-        final double[] sums = new double[2];
         final CompensatedSum sum = new CompensatedSum();
         final CompensatedSum squares = new CompensatedSum();
         private double[] row = new double[0];
