@@ -16,7 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The loops are written out, one per case, with no helper taking or returning a vector: the JIT
  * keeps vectors in registers only in straight-line code it compiles as one unit; a vector that
  * crosses a call or merges across a branch is allocated on the heap, which costs more than the
- * arithmetic. Loaded only by name, from {@link RowPasses#fastest()}, so that JVMs without the module
+ * arithmetic. The moments passes also write out their block loop, tail and compensated adds
+ * rather than share a helper: each must stay larger than C2 inlines into a hot caller (325 bytes of
+ * bytecode), so that it compiles as a unit of its own (see {@code JavaLayerNorm.moments}).
+ * Loaded only by name, from {@link RowPasses#fastest()}, so that JVMs without the module
  * never link it.
  */
 final class VectorRowPasses implements RowPasses {
