@@ -28,6 +28,12 @@ package io.github.sparklayernorm.kernels.java;
  */
 interface RowPasses {
 
+    /**
+     * The system property that chooses the passes: {@code false} the scalar ones, {@code 256} the
+     * Vector API at 256 bits even where the JVM prefers 512; by default the fastest.
+     */
+    String PROPERTY = "sparklayernorm.simd";
+
     /** Partial sums per pass: four 256-bit registers, enough to hide the adder's latency. */
     int LANES = 16;
 
@@ -71,10 +77,11 @@ interface RowPasses {
      * The fastest implementation this JVM can run: {@link VectorRowPasses} when the
      * {@code jdk.incubator.vector} module is present (Spark 4 adds it to every driver and executor)
      * and the CPU has 256-bit vectors, else {@link ScalarRowPasses}. The system property
-     * {@code sparklayernorm.simd=false} forces the scalar one. Both give the same bits.
+     * {@code sparklayernorm.simd=false} forces the scalar one ({@link #PROPERTY}). All give the
+     * same bits.
      */
     static RowPasses fastest() {
-        if (!"false".equalsIgnoreCase(System.getProperty("sparklayernorm.simd", "true"))
+        if (!"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))
                 && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             try {
                 // By name: this class must load where the module is absent.

@@ -2,16 +2,25 @@ package io.github.sparklayernorm.kernels.java;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link RowPasses} on the Vector API. The 16 lanes are four 256-bit registers of 4 doubles
- * (AVX2, AVX-512, SVE-256), register {@code k} holding lanes {@code [4k, 4k + 4)}: exactly the lanes
- * of {@link ScalarRowPasses}, so every CPU gives the same bits. Float values are loaded 4 at a time
- * and widened in registers; results are narrowed the same way.
+ * {@link RowPasses} on the Vector API, in registers of 4 doubles (256 bits: AVX2, SVE-256) or 8
+ * (512 bits: AVX-512), whichever the JVM prefers on this CPU. Either way the 16 lanes of the sums
+ * are those of {@link ScalarRowPasses}: four 256-bit registers hold lanes {@code [4k, 4k + 4)} in
+ * register {@code k}; two 512-bit registers hold lanes {@code [0, 8)} and {@code [8, 16)}, and their
+ * halves are added crosswise first ({@link #reduce}), which is the same first reduction step. So
+ * every CPU gives the same bits. Float values are loaded half a register at a time and widened in
+ * registers; results are narrowed the same way.
  *
- * <p>256 bits even where 512 are available: measured here, 512-bit registers were no faster (the
- * passes are bound by memory), and two widths would need two lane layouts.
+ * <p>512 bits where the JVM prefers them (its choice: HotSpot keeps 256 on CPUs whose clock drops
+ * under 512-bit instructions): measured on AMD Zen 4, a row of 256 floats in the L1 cache took
+ * 66 ns instead of 91-100 ns and one of 256 doubles 61 ns instead of 70-84 ns. The element-wise
+ * passes are written once for either width; the moments passes write both loops out, and the JIT
+ * compiles only the one the constant {@link #WIDE} selects. The system property
+ * {@code sparklayernorm.simd=256} keeps 256 bits (tests use it to check that layout too).
  *
  * <p>The loops are written out, one per case, with no helper taking or returning a vector: the JIT
  * keeps vectors in registers only in straight-line code it compiles as one unit; a vector that
@@ -24,9 +33,19 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorRowPasses implements RowPasses {
 
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_128;
-    private static final int W = 4;
+    /** 512 bits where the JVM prefers them and the system property does not cap the width. */
+    private static final VectorSpecies<Double> D =
+            DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 512 && !"256".equals(System.getProperty(PROPERTY))
+                    ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
+    /** Float lanes: half the width, so that one load widens into one register of doubles. */
+    private static final VectorSpecies<Float> F =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** Doubles per register. */
+    private static final int W = D.length();
+    /** Two registers of 8 lanes rather than four of 4. */
+    private static final boolean WIDE = W == 8;
+    /** Swaps a 512-bit register's halves: lane {@code j} gets lane {@code (j + 4) % 8}. */
+    private static final VectorShuffle<Double> SWAP_HALVES = VectorShuffle.fromOp(D, j -> (j + 4) % W);
 
     private VectorRowPasses() {
     }
@@ -38,7 +57,7 @@ final class VectorRowPasses implements RowPasses {
 
     @Override
     public String description() {
-        return "vector-api 256-bit";
+        return "vector-api " + D.vectorBitSize() + "-bit";
     }
 
     // The float twins (floatMoments, affineFloat) stay apart from their double versions: float
@@ -53,19 +72,30 @@ final class VectorRowPasses implements RowPasses {
             DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
             DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
             int i = b;
-            for (; i + LANES <= end; i += LANES) {
-                DoubleVector v0 = ((DoubleVector) FloatVector.fromArray(F, x, o + i).castShape(D, 0)).sub(kv);
-                DoubleVector v1 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + W).castShape(D, 0)).sub(kv);
-                DoubleVector v2 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 2 * W).castShape(D, 0)).sub(kv);
-                DoubleVector v3 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 3 * W).castShape(D, 0)).sub(kv);
-                a0 = a0.add(v0);
-                a1 = a1.add(v1);
-                a2 = a2.add(v2);
-                a3 = a3.add(v3);
-                q0 = v0.fma(v0, q0);
-                q1 = v1.fma(v1, q1);
-                q2 = v2.fma(v2, q2);
-                q3 = v3.fma(v3, q3);
+            if (WIDE) {
+                for (; i + LANES <= end; i += LANES) {
+                    DoubleVector v0 = ((DoubleVector) FloatVector.fromArray(F, x, o + i).castShape(D, 0)).sub(kv);
+                    DoubleVector v1 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + W).castShape(D, 0)).sub(kv);
+                    a0 = a0.add(v0);
+                    a1 = a1.add(v1);
+                    q0 = v0.fma(v0, q0);
+                    q1 = v1.fma(v1, q1);
+                }
+            } else {
+                for (; i + LANES <= end; i += LANES) {
+                    DoubleVector v0 = ((DoubleVector) FloatVector.fromArray(F, x, o + i).castShape(D, 0)).sub(kv);
+                    DoubleVector v1 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + W).castShape(D, 0)).sub(kv);
+                    DoubleVector v2 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 2 * W).castShape(D, 0)).sub(kv);
+                    DoubleVector v3 = ((DoubleVector) FloatVector.fromArray(F, x, o + i + 3 * W).castShape(D, 0)).sub(kv);
+                    a0 = a0.add(v0);
+                    a1 = a1.add(v1);
+                    a2 = a2.add(v2);
+                    a3 = a3.add(v3);
+                    q0 = v0.fma(v0, q0);
+                    q1 = v1.fma(v1, q1);
+                    q2 = v2.fma(v2, q2);
+                    q3 = v3.fma(v3, q3);
+                }
             }
             double s = reduce(a0, a1, a2, a3);
             double q = reduce(q0, q1, q2, q3);
@@ -89,19 +119,30 @@ final class VectorRowPasses implements RowPasses {
             DoubleVector a0 = DoubleVector.zero(D), a1 = a0, a2 = a0, a3 = a0;
             DoubleVector q0 = a0, q1 = a0, q2 = a0, q3 = a0;
             int i = b;
-            for (; i + LANES <= end; i += LANES) {
-                DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(kv);
-                DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(kv);
-                DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(kv);
-                DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(kv);
-                a0 = a0.add(v0);
-                a1 = a1.add(v1);
-                a2 = a2.add(v2);
-                a3 = a3.add(v3);
-                q0 = v0.fma(v0, q0);
-                q1 = v1.fma(v1, q1);
-                q2 = v2.fma(v2, q2);
-                q3 = v3.fma(v3, q3);
+            if (WIDE) {
+                for (; i + LANES <= end; i += LANES) {
+                    DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(kv);
+                    DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(kv);
+                    a0 = a0.add(v0);
+                    a1 = a1.add(v1);
+                    q0 = v0.fma(v0, q0);
+                    q1 = v1.fma(v1, q1);
+                }
+            } else {
+                for (; i + LANES <= end; i += LANES) {
+                    DoubleVector v0 = DoubleVector.fromArray(D, x, o + i).sub(kv);
+                    DoubleVector v1 = DoubleVector.fromArray(D, x, o + i + W).sub(kv);
+                    DoubleVector v2 = DoubleVector.fromArray(D, x, o + i + 2 * W).sub(kv);
+                    DoubleVector v3 = DoubleVector.fromArray(D, x, o + i + 3 * W).sub(kv);
+                    a0 = a0.add(v0);
+                    a1 = a1.add(v1);
+                    a2 = a2.add(v2);
+                    a3 = a3.add(v3);
+                    q0 = v0.fma(v0, q0);
+                    q1 = v1.fma(v1, q1);
+                    q2 = v2.fma(v2, q2);
+                    q3 = v3.fma(v3, q3);
+                }
             }
             double s = reduce(a0, a1, a2, a3);
             double q = reduce(q0, q1, q2, q3);
@@ -185,12 +226,16 @@ final class VectorRowPasses implements RowPasses {
         }
     }
     /**
-     * The lanes added in the order {@link RowPasses} defines: three register additions, then the
-     * four lanes of the result. (Storing registers to memory and reading lanes back stalls on
-     * store-to-load forwarding; {@code reduceLanes} has no defined order.)
+     * The lanes added in the order {@link RowPasses} defines: lanes {@code k} and {@code 4 + k} of
+     * the first 8, the same of the last 8, the two added (three register additions of four
+     * registers; with two registers, each added to its halves swapped), then the four lanes of the
+     * result. (Storing registers to memory and reading lanes back stalls on store-to-load
+     * forwarding; {@code reduceLanes} has no defined order.)
      */
     private static double reduce(DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
-        DoubleVector t = a0.add(a1).add(a2.add(a3));
+        DoubleVector t = WIDE
+                ? a0.add(a0.rearrange(SWAP_HALVES)).add(a1.add(a1.rearrange(SWAP_HALVES)))
+                : a0.add(a1).add(a2.add(a3));
         return (t.lane(0) + t.lane(1)) + (t.lane(2) + t.lane(3));
     }
 }
