@@ -46,6 +46,8 @@ final class VectorRowPasses implements RowPasses {
     private static final boolean WIDE = W == 8;
     /** Swaps a 512-bit register's halves: lane {@code j} gets lane {@code (j + 4) % 8}. */
     private static final VectorShuffle<Double> SWAP_HALVES = VectorShuffle.fromOp(D, j -> (j + 4) % W);
+    /** The low 256 bits of a register, where the reduction reads its four lanes. */
+    private static final VectorSpecies<Double> LOW_HALF = DoubleVector.SPECIES_256;
 
     private VectorRowPasses() {
     }
@@ -233,9 +235,15 @@ final class VectorRowPasses implements RowPasses {
      * forwarding; {@code reduceLanes} has no defined order.)
      */
     private static double reduce(DoubleVector a0, DoubleVector a1, DoubleVector a2, DoubleVector a3) {
-        DoubleVector t = WIDE
-                ? a0.add(a0.rearrange(SWAP_HALVES)).add(a1.add(a1.rearrange(SWAP_HALVES)))
-                : a0.add(a1).add(a2.add(a3));
+        DoubleVector t;
+        if (WIDE) {
+            // Lanes 0-3 of the sum of the two registers and their swapped halves are the four lane
+            // sums of the 256-bit layout; they are read from the register's low half.
+            DoubleVector wide = a0.add(a0.rearrange(SWAP_HALVES)).add(a1.add(a1.rearrange(SWAP_HALVES)));
+            t = (DoubleVector) wide.reinterpretShape(LOW_HALF, 0);
+        } else {
+            t = a0.add(a1).add(a2.add(a3));
+        }
         return (t.lane(0) + t.lane(1)) + (t.lane(2) + t.lane(3));
     }
 }

@@ -90,7 +90,7 @@ public final class CellNormalizer implements CellFunction {
             t.normalized++;
             return fast;
         }
-        ColumnBatch batch = t.batch;
+        ColumnBatch batch = t.batch();
         batch.clear();
         ColumnBatch.Invalid invalid = batch.appendCell(cell);
         if (invalid != null) {
@@ -168,7 +168,7 @@ public final class CellNormalizer implements CellFunction {
         if (countsRows) {
             t.read++;
         }
-        ColumnBatch batch = t.batch;
+        ColumnBatch batch = t.batch();
         batch.clear();
         ColumnBatch.Invalid invalid = batch.appendCell(cell);
         if (invalid == null && batch.holdsNonFinite(0)) {
@@ -201,7 +201,8 @@ public final class CellNormalizer implements CellFunction {
 
     /** What one task's copy holds: buffers, the engine, and its counts until the task ends. */
     private final class TaskState {
-        final ColumnBatch batch = new ColumnBatch(binding.type(), rowLength, false);
+        /** For the general path (and the validity check), made on first use: most tasks never need it. */
+        private ColumnBatch batch;
         /** The Java engine itself: this path is the Java engine's, and a batch of one cell needs no routing. */
         final JavaLayerNorm engine = new JavaLayerNorm();
         /** The same engine for the usual dense cell, without a batch's set-up per row. */
@@ -215,6 +216,13 @@ public final class CellNormalizer implements CellFunction {
         long normalized;
         final Map<InvalidReason, Long> skipped = new EnumMap<>(InvalidReason.class);
         final Map<InvalidReason, Long> kept = new EnumMap<>(InvalidReason.class);
+
+        ColumnBatch batch() {
+            if (batch == null) {
+                batch = new ColumnBatch(binding.type(), rowLength, false);
+            }
+            return batch;
+        }
 
         double[] doubleBuffer(int length) {
             if (doubleBuffer.length < length) {
