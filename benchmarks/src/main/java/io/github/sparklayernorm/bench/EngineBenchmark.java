@@ -20,8 +20,9 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One engine over {@value KernelData#ROWS} rows, batch by batch, as the transformer drives it:
- * {@code java} (the Java engine on the fastest passes this JVM has: the Vector API here),
- * {@code java-scalar} (the same engine on its scalar passes) and {@code opencl} (the first OpenCL
+ * {@code java} (the Java engine on the fastest passes this JVM has: the Vector API here, at the
+ * width the JVM prefers), {@code java-256} (the same held to 256-bit registers, as on CPUs without
+ * AVX-512), {@code java-scalar} (the same engine on its scalar passes) and {@code opencl} (the first OpenCL
  * device: PoCL's CPU device where no GPU is). Layer norm with scale and shift, or RMS norm with a
  * scale, as a trained model would supply them.
  */
@@ -40,7 +41,7 @@ public class EngineBenchmark {
     @Param({"4096"})
     int batch;
 
-    @Param({"java", "java-scalar", "opencl"})
+    @Param({"java", "java-256", "java-scalar", "opencl"})
     String engine;
 
     @Param({"layer", "rms"})
@@ -56,6 +57,16 @@ public class EngineBenchmark {
         switch (engine) {
             case "java":
                 layerNorm = new JavaLayerNorm();
+                break;
+            case "java-256":
+                // Each parameter set runs in a JVM of its own (a fork), where the passes' class
+                // reads the width on first use: nothing has used them before this point.
+                System.setProperty("sparklayernorm.simd", "256");
+                JavaLayerNorm capped = new JavaLayerNorm();
+                if (!capped.instructionSet().endsWith("256-bit")) {
+                    throw new IllegalStateException("java-256 runs on " + capped.instructionSet());
+                }
+                layerNorm = capped;
                 break;
             case "java-scalar":
                 layerNorm = JavaLayerNorm.scalar();
