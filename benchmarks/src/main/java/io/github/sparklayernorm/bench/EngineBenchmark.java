@@ -23,8 +23,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code java} (the Java engine on the fastest passes this JVM has: the Vector API here, at the
  * width the JVM prefers), {@code java-256} (the same held to 256-bit registers, as on CPUs without
  * AVX-512), {@code java-scalar} (the same engine on its scalar passes) and {@code opencl} (the first OpenCL
- * device: PoCL's CPU device where no GPU is). Layer norm with scale and shift, or RMS norm with a
- * scale, as a trained model would supply them.
+ * device: PoCL's CPU device where no GPU is), and {@code two-pass-floor}, a yardstick rather than
+ * an engine ({@link TwoPassFloor}). Layer norm with scale and shift, or RMS norm with a scale, as a
+ * trained model would supply them.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -41,7 +42,7 @@ public class EngineBenchmark {
     @Param({"4096"})
     int batch;
 
-    @Param({"java", "java-256", "java-scalar", "opencl"})
+    @Param({"java", "java-256", "java-scalar", "opencl", "two-pass-floor"})
     String engine;
 
     @Param({"layer", "rms"})
@@ -70,6 +71,9 @@ public class EngineBenchmark {
                 break;
             case "java-scalar":
                 layerNorm = JavaLayerNorm.scalar();
+                break;
+            case "two-pass-floor":
+                layerNorm = new TwoPassFloor();
                 break;
             case "opencl":
                 if (OpenClDevices.all().isEmpty()) {
