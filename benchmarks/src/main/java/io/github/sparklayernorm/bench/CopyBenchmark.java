@@ -38,15 +38,7 @@ public class CopyBenchmark {
 
     @Benchmark
     public Object copy() {
-        for (var batch : data.batches) {
-            int from = batch.start(0);
-            int length = batch.end() - from;
-            if (data.floatIn != null) {
-                System.arraycopy(data.floatIn, from, data.floatOut, from, length);
-            } else {
-                System.arraycopy(data.doubleIn, from, data.doubleOut, from, length);
-            }
-        }
+        data.copy();
         return data.floatOut != null ? data.floatOut : data.doubleOut;
     }
 }

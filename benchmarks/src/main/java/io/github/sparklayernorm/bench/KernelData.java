@@ -49,6 +49,19 @@ final class KernelData {
         }
     }
 
+    /** {@code System.arraycopy} of the input into the output, batch by batch: the benchmarks' baseline. */
+    void copy() {
+        for (BatchLayout batch : batches) {
+            int from = batch.start(0);
+            int length = batch.end() - from;
+            if (floatIn != null) {
+                System.arraycopy(floatIn, from, floatOut, from, length);
+            } else {
+                System.arraycopy(doubleIn, from, doubleOut, from, length);
+            }
+        }
+    }
+
     /** Bytes read plus bytes written by one pass over the data. */
     static double bytesMoved(int d, String type) {
         return 2.0 * ROWS * d * (type.equals("float") ? Float.BYTES : Double.BYTES);

@@ -73,7 +73,7 @@ public final class PairedKernelRatios {
         LayerNormSpec spec = norm.equals("rms") ? LayerNormSpec.rms(1e-5, scale) : LayerNormSpec.of(1e-5, scale, shift);
         // Warm-up: both compiled before any round counts.
         for (int i = 0; i < 5; i++) {
-            copy(data);
+            data.copy();
             normalize(data, engine, spec);
         }
         double bestCopy = Double.MAX_VALUE;
@@ -81,7 +81,7 @@ public final class PairedKernelRatios {
         double[] ratios = new double[rounds];
         for (int round = 0; round < rounds; round++) {
             long start = System.nanoTime();
-            copy(data);
+            data.copy();
             long copied = System.nanoTime();
             normalize(data, engine, spec);
             long normalized = System.nanoTime();
@@ -95,18 +95,6 @@ public final class PairedKernelRatios {
         double median = ratios[rounds / 2];
         System.out.printf("| %d | %s | %s/%s | %.2f ms | %.2f ms | %.2fx | %.2fx |%n", d, type, engineName, norm,
                 bestCopy, bestEngine, bestCopy / bestEngine, median);
-    }
-
-    private static void copy(KernelData data) {
-        for (BatchLayout batch : data.batches) {
-            int from = batch.start(0);
-            int length = batch.end() - from;
-            if (data.floatIn != null) {
-                System.arraycopy(data.floatIn, from, data.floatOut, from, length);
-            } else {
-                System.arraycopy(data.doubleIn, from, data.doubleOut, from, length);
-            }
-        }
     }
 
     private static void normalize(KernelData data, LayerNormEngine engine, LayerNormSpec spec) {
