@@ -13,9 +13,10 @@ package io.github.sparklayernorm.kernels.java;
  * {@code (t_0 + t_1) + (t_2 + t_3)}, to which the remaining values (fewer than 16) are added one by
  * one.
  * Floating-point addition is not associative, so this order <em>is</em> the definition of the
- * result: {@link VectorRowPasses} holds the lanes in four SIMD registers of 4 (the first reduction
- * step is then three register additions), {@link ScalarRowPasses} in plain variables, and both add
- * the same values in the same order. Element-wise passes have no order to keep; both
+ * result: {@link VectorRowPasses} holds the lanes in four SIMD registers of 4 or two of 8 (the
+ * first reduction step is then three register additions, or each register added to its halves
+ * swapped and the two added), {@link ScalarRowPasses} in plain variables, and both add the same
+ * values in the same order. Element-wise passes have no order to keep; both
  * implementations evaluate the same expression, so they round the same way.
  *
  * <p><b>Fused multiply-adds.</b> Squares are added to their sums, and scale and shift applied
@@ -34,7 +35,10 @@ interface RowPasses {
      */
     String PROPERTY = "sparklayernorm.simd";
 
-    /** Partial sums per pass: four 256-bit registers, enough to hide the adder's latency. */
+    /**
+     * Partial sums per pass: four 256-bit registers or two 512-bit ones, enough to hide the
+     * adder's latency.
+     */
     int LANES = 16;
 
     /**
