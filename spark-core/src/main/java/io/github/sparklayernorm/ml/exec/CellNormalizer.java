@@ -201,7 +201,10 @@ public final class CellNormalizer implements CellFunction {
 
     /** What one task's copy holds: buffers, the engine, and its counts until the task ends. */
     private final class TaskState {
-        /** For the general path (and the validity check), made on first use: most tasks never need it. */
+        /**
+         * For the general path and skip's validity check, made on first use: a task whose cells
+         * are all dense and valid, under error or keep, never needs it.
+         */
         private ColumnBatch batch;
         /** The Java engine itself: this path is the Java engine's, and a batch of one cell needs no routing. */
         final JavaLayerNorm engine = new JavaLayerNorm();
