@@ -26,6 +26,9 @@ final class TwoPassFloor implements LayerNormEngine {
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
     private static final int W = D.length();
 
+    // The double and float versions are written out apart, as the engine's passes are: a helper
+    // taking or returning vectors would put them on the heap, and the floor would measure that.
+
     @Override
     public String name() {
         return "two-pass-floor";
