@@ -22,10 +22,8 @@ import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.StringArrayParam;
 import org.apache.spark.ml.util.DefaultParamsWritable;
-import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -400,12 +398,9 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
         PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid, engine,
                 ExecutionPath.kernelShape(frame.sparkSession()), ExecutionPath.calibrate(frame.sparkSession()),
                 getBatchSize(), metrics);
-        // Spark's internal rows in and out (see PartitionNormalizer), through the one adapter
-        // that knows where each Spark line keeps them.
-        RDD<InternalRow> normalized = SparkInternals.internalRows(frame).toJavaRDD()
-                .mapPartitionsWithIndex(normalizer, false).rdd();
-        normalizer.countAs(normalized.id());
-        return SparkInternals.dataFrame(frame.sparkSession(), normalized, plan.outputSchema());
+        // Spark's internal rows in and out (see PartitionNormalizer), as a node of the query's own
+        // plan: it runs in every job of a batch query and in every micro-batch of a stream.
+        return SparkInternals.mapPartitions(frame, normalizer, plan.outputSchema());
     }
 
     @Override

@@ -20,7 +20,7 @@ import org.apache.spark.util.TaskCompletionListener;
  * of the Java path ({@code ml.exec.internal.NormalizeCell}, {@code CellIsValid}) call for each row.
  * Spark then prunes the columns the query does not need, collapses projections and generates code
  * around the call, where the batched path ({@link PartitionNormalizer}) has to take every column
- * of every row through an RDD.
+ * of every row through a node of its own.
  *
  * <p>The same checks, engine and messages as the batched path: a cell is checked and copied by a
  * {@link ColumnBatch} of one cell, normalized by the Java engine, and handed back as a value of its
@@ -246,8 +246,11 @@ public final class CellNormalizer implements CellFunction {
                     "inside Spark's plan, cell by cell (" + ExecutionPath.SETTING + ")");
             TaskContext context = TaskContext.get();
             if (context != null) {
-                int partition = context.partitionId();
-                context.addTaskCompletionListener((TaskCompletionListener) done -> flush(partition));
+                // The filter's counts and the projection's apart: Spark may run them in different
+                // stages (a filter pushed below an exchange), whose partitions are not the same.
+                long key = NormalizerMetrics.partition(context, 0);
+                long filterKey = NormalizerMetrics.partition(context, 1);
+                context.addTaskCompletionListener((TaskCompletionListener) done -> flush(key, filterKey));
             }
         }
 
@@ -255,11 +258,7 @@ public final class CellNormalizer implements CellFunction {
          * The task's counts into the stage's metrics, keyed by its partition, as the batched path
          * keys them: a later computation of the partition replaces an earlier one.
          */
-        void flush(int partition) {
-            // The filter's counts and the projection's apart: Spark may run them in different
-            // stages (a filter pushed below an exchange), whose partitions are not the same.
-            long key = NormalizerMetrics.partition(0, partition);
-            long filterKey = NormalizerMetrics.partition(1, partition);
+        void flush(long key, long filterKey) {
             if (countsRows && handleInvalid == HandleInvalid.SKIP) {
                 metrics.add(filterKey, NormalizerMetrics.READ, read);
                 metrics.add(filterKey, NormalizerMetrics.SEEN, validated);

@@ -4,6 +4,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.spark.TaskContext;
 import org.apache.spark.util.AccumulatorV2;
 
 /**
@@ -17,7 +18,8 @@ import org.apache.spark.util.AccumulatorV2;
  * job on the same result (a sort samples its input first, for one). Here each partition's counts
  * are kept apart, and a later computation of a partition replaces an earlier one unless it read
  * fewer rows (a {@code first()} or {@code limit} stops early): what is left is one full
- * computation of each partition that has been read.
+ * computation of each partition that has been read. On a stream, each micro-batch's partitions
+ * are counted apart, so the counts are those of every micro-batch so far.
  */
 public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Map<String, Long>> {
     private static final long serialVersionUID = 1L;
@@ -30,12 +32,31 @@ public final class NormalizerMetrics extends AccumulatorV2<Map<String, Long>, Ma
     public static final String SEEN = "seen";
     public static final String BACKEND = "backend: ";
 
-    /** Counts per partition of the transformed RDD, keyed by {@code rddId << 32 | partitionIndex}. */
+    /**
+     * Spark's local property that holds a streaming query's micro-batch id in its tasks (set by
+     * its micro-batch execution; absent in batch queries).
+     */
+    static final String MICRO_BATCH = "streaming.sql.batchId";
+
+    /** Counts per partition of the transformed data, keyed by {@link #partition}. */
     private final HashMap<Long, HashMap<String, Long>> byPartition = new HashMap<>();
 
-    /** The key of one partition of one RDD. */
-    public static long partition(int rddId, int index) {
-        return ((long) rddId << 32) | (index & 0xffffffffL);
+    /** The key of one partition of one computation ({@code scope}: see {@link #partition(TaskContext, int)}). */
+    public static long partition(int scope, int index) {
+        return ((long) scope << 32) | (index & 0xffffffffL);
+    }
+
+    /**
+     * The key of the running task's partition. A batch query's result is one set of partitions,
+     * however many jobs compute it; a streaming query's result is a new set in each micro-batch,
+     * so there the micro-batch is part of the key, and the counts add up over micro-batches.
+     * {@code part} tells apart counts that Spark may take in different stages (a filter's and a
+     * projection's): 0 or 1.
+     */
+    public static long partition(TaskContext task, int part) {
+        String microBatch = task.getLocalProperty(MICRO_BATCH);
+        int scope = microBatch == null ? part : (int) (2 * (Long.parseLong(microBatch) + 1) + part);
+        return partition(scope, task.partitionId());
     }
 
     public synchronized void add(long partition, String counter, long n) {

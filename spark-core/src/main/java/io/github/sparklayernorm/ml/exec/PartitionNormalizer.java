@@ -6,6 +6,7 @@ import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
+import io.github.sparklayernorm.ml.exec.internal.PartitionFunction;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
 import io.github.sparklayernorm.ml.plan.StatisticsColumns;
@@ -14,7 +15,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
@@ -35,8 +35,7 @@ import org.apache.spark.util.TaskCompletionListener;
  * found while the batch is gathered, NaN and infinities after it is normalized (from the engine's
  * NaN output); nothing else is ever dropped or changed.
  */
-public final class PartitionNormalizer
-        implements Function2<Integer, Iterator<InternalRow>, Iterator<InternalRow>> {
+public final class PartitionNormalizer implements PartitionFunction {
     private static final long serialVersionUID = 1L;
 
     /** Values per column per batch (32 MB of doubles), whatever the batch size; a longer row still makes a batch of one. */
@@ -50,8 +49,6 @@ public final class PartitionNormalizer
     private final boolean calibrate;
     private final int batchRows;
     private final NormalizerMetrics metrics;
-    /** The id of the RDD this function makes, which keys its partitions' counts; set before any job runs. */
-    private int rddId = -1;
 
     public PartitionNormalizer(String stage, NormalizationPlan plan, HandleInvalid handleInvalid,
                                Backend backend, KernelShape kernelShape, boolean calibrate, int batchRows,
@@ -66,15 +63,10 @@ public final class PartitionNormalizer
         this.metrics = metrics;
     }
 
-    /** Says which RDD this function makes: its id keys the counts of its partitions. */
-    public void countAs(int id) {
-        rddId = id;
-    }
-
     @Override
-    public Iterator<InternalRow> call(Integer index, Iterator<InternalRow> input) {
+    public Iterator<InternalRow> apply(Iterator<InternalRow> input) {
         TaskContext task = TaskContext.get();
-        long partition = NormalizerMetrics.partition(rddId, index);
+        long partition = task == null ? NormalizerMetrics.partition(0, 0) : NormalizerMetrics.partition(task, 0);
         RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), kernelShape, calibrate,
                 new ExecutorBackendListener(stage));
         BatchIterator batches = new BatchIterator(input, engine, partition);

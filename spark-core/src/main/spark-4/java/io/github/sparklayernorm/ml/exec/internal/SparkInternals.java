@@ -1,31 +1,37 @@
 package io.github.sparklayernorm.ml.exec.internal;
 
-import org.apache.spark.rdd.RDD;
+import java.io.Serializable;
+import java.util.Iterator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.catalyst.expressions.Attribute;
+import org.apache.spark.sql.catalyst.expressions.AttributeReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.GetStructField;
+import org.apache.spark.sql.catalyst.expressions.NamedExpression$;
 import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import org.apache.spark.sql.catalyst.plans.logical.MapPartitions;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.Metadata;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.Option;
+import scala.collection.AbstractIterator;
 import scala.runtime.AbstractFunction1;
 
 /**
- * Spark 4's side of the two internal calls the transformer makes: a DataFrame's rows as Catalyst
- * sees them, and a DataFrame made from such rows. Spark 4 keeps both on its "classic" session and
- * dataset, which is what a transformer is handed on a driver (Spark Connect included: its server
- * runs the stage on classic ones). The Spark 3.5 build compiles its own version of this class.
+ * Spark 4's side of what the stages need from Spark's internals: expressions as columns, whether a
+ * plan reads rows the driver holds, and a partition function over Catalyst's rows as a node of the
+ * plan. Spark 4 keeps these on its "classic" session and dataset, which is what a transformer is
+ * handed on a driver (Spark Connect included: its server runs the stage on classic ones). The
+ * Spark 3.5 build compiles its own version of this class.
  */
 public final class SparkInternals {
 
     private SparkInternals() {
-    }
-
-    /** The rows of {@code frame} as internal rows, in its schema's order (usually UnsafeRows, reused). */
-    public static RDD<InternalRow> internalRows(Dataset<Row> frame) {
-        return ((org.apache.spark.sql.classic.Dataset<Row>) frame).queryExecution().toRdd();
     }
 
     /**
@@ -34,6 +40,11 @@ public final class SparkInternals {
      * over them on the driver, outside any task.
      */
     public static boolean readsLocalRows(Dataset<Row> frame) {
+        if (frame.isStreaming()) {
+            // Tasks read each micro-batch (a source with no new data is an empty local relation:
+            // nothing to count). Nor could a stream's plan be optimized outside its query.
+            return false;
+        }
         return ((org.apache.spark.sql.classic.Dataset<Row>) frame).queryExecution().optimizedPlan().collectLeaves()
                 .exists(new AbstractFunction1<LogicalPlan, Object>() {
                     @Override
@@ -53,8 +64,74 @@ public final class SparkInternals {
         return org.apache.spark.sql.classic.ExpressionUtils.expression(column);
     }
 
-    /** A DataFrame over internal rows of {@code schema}; each row is copied (projected) as it is read. */
-    public static Dataset<Row> dataFrame(SparkSession session, RDD<InternalRow> rows, StructType schema) {
-        return ((org.apache.spark.sql.classic.SparkSession) session).internalCreateDataFrame(rows, schema, false);
+    /**
+     * {@code frame} taken through {@code function} partition by partition, as a node of its query
+     * plan (Catalyst's {@code MapPartitions}, the operator under {@code Dataset.mapPartitions}), so
+     * that it runs wherever the plan runs: in every job of a batch query, and in every micro-batch
+     * of a streaming one. Nothing runs here.
+     *
+     * <p>The node takes one object per row: the input row's columns travel as one struct (one copy,
+     * by Spark's generated projection), and each output row as one struct, which the projection
+     * above the node reads field by field into Spark's own row, with each field's name and metadata.
+     * No row is converted to {@code Row} or to objects.
+     */
+    public static Dataset<Row> mapPartitions(Dataset<Row> frame, PartitionFunction function, StructType schema) {
+        org.apache.spark.sql.classic.Dataset<Row> input = (org.apache.spark.sql.classic.Dataset<Row>) frame;
+        Column[] fields = new Column[frame.columns().length];
+        scala.collection.Iterator<Attribute> attributes = input.logicalPlan().output().iterator();
+        for (int i = 0; attributes.hasNext(); i++) {
+            fields[i] = column(attributes.next());
+        }
+        Dataset<Row> rows = frame.select(functions.struct(fields).as("rows"));
+        AttributeReference out = new AttributeReference("normalized", schema, false, Metadata.empty(),
+                NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
+        LogicalPlan mapped = new MapPartitions(new CatalystPartitions(function), out,
+                ((org.apache.spark.sql.classic.Dataset<Row>) rows).logicalPlan());
+        Dataset<Row> structs = org.apache.spark.sql.classic.Dataset.ofRows(input.sparkSession(), mapped);
+        StructField[] outputs = schema.fields();
+        Column[] columns = new Column[outputs.length];
+        for (int i = 0; i < outputs.length; i++) {
+            columns[i] = column(new GetStructField(out, i, Option.apply(outputs[i].name())))
+                    .as(outputs[i].name(), outputs[i].metadata());
+        }
+        return structs.select(columns);
+    }
+
+    /** The function as Catalyst's node calls it: on Scala iterators of objects, here the rows' structs. */
+    private static final class CatalystPartitions
+            extends AbstractFunction1<scala.collection.Iterator<Object>, scala.collection.Iterator<Object>>
+            implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final PartitionFunction function;
+
+        CatalystPartitions(PartitionFunction function) {
+            this.function = function;
+        }
+
+        @Override
+        public scala.collection.Iterator<Object> apply(scala.collection.Iterator<Object> structs) {
+            Iterator<InternalRow> rows = function.apply(new Iterator<InternalRow>() {
+                @Override
+                public boolean hasNext() {
+                    return structs.hasNext();
+                }
+
+                @Override
+                public InternalRow next() {
+                    return (InternalRow) structs.next();
+                }
+            });
+            return new AbstractIterator<Object>() {
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public Object next() {
+                    return rows.next();
+                }
+            };
+        }
     }
 }
