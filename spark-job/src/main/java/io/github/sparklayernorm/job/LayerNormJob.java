@@ -26,6 +26,11 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.streaming.DataStreamReader;
+import org.apache.spark.sql.streaming.DataStreamWriter;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -163,6 +168,22 @@ public final class LayerNormJob implements Callable<Integer> {
             description = "errorifexists or overwrite (default: ${DEFAULT-VALUE}).")
     Mode mode;
 
+    @Option(names = "--incremental", description = "Read only the input files that no earlier --incremental run"
+            + " with this --checkpoint has processed, and append their rows to --output: across runs, each row is"
+            + " written once, also after a run was killed (Structured Streaming's file source and sink, run until"
+            + " the input's files are done). Needs --checkpoint; --input is a folder or a glob.")
+    boolean incremental;
+
+    @Option(names = "--checkpoint", paramLabel = "DIR",
+            description = "Where --incremental runs keep which input files they have processed; one per input and"
+                    + " output.")
+    String checkpoint;
+
+    @Option(names = "--files-per-batch", paramLabel = "N",
+            description = "With --incremental, at most N new input files per micro-batch (default: all of them in"
+                    + " one); a killed run then redoes at most one micro-batch.")
+    Integer filesPerBatch;
+
     @Option(names = "--quiet", description = "Show no progress while the job runs.")
     boolean quiet;
 
@@ -222,6 +243,21 @@ public final class LayerNormJob implements Callable<Integer> {
         if (generateSample != null) {
             sampleShape();
         }
+        if (incremental && checkpoint == null) {
+            throw new ParameterException(spec.commandLine(), "--incremental needs --checkpoint DIR: where the runs"
+                    + " keep which input files they have processed");
+        }
+        if (!incremental && (checkpoint != null || filesPerBatch != null)) {
+            throw new ParameterException(spec.commandLine(), (checkpoint != null ? "--checkpoint" : "--files-per-batch")
+                    + " is for --incremental runs; add --incremental, or drop it");
+        }
+        if (incremental && mode == Mode.overwrite) {
+            throw new ParameterException(spec.commandLine(), "--incremental appends to --output; --mode overwrite"
+                    + " would replace it. Drop --mode, or drop --incremental for a run over the whole input");
+        }
+        if (filesPerBatch != null && filesPerBatch < 1) {
+            throw new ParameterException(spec.commandLine(), "--files-per-batch must be >= 1; got " + filesPerBatch);
+        }
     }
 
     /** --generate-sample's ROWSxD, checked: both at least 1, and at most MAX_SAMPLE_VALUES values in all. */
@@ -257,22 +293,29 @@ public final class LayerNormJob implements Callable<Integer> {
             spark = session();
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
             Path target = new Path(output);
-            String recovered = OutputCommit.recover(target.getFileSystem(hadoop), target);
-            if (recovered != null) {
-                err.println("LayerNormJob: " + recovered);
+            if (!incremental) {
+                String recovered = OutputCommit.recover(target.getFileSystem(hadoop), target);
+                if (recovered != null) {
+                    err.println("LayerNormJob: " + recovered);
+                }
             }
             if (generateSample != null) {
                 generateSample(spark, hadoop);
             }
             requireInput(hadoop);
-            requireOutputFree(hadoop);
+            if (incremental) {
+                IncrementalOutput.claim(target.getFileSystem(hadoop), new Path(checkpoint), new Path(input), target,
+                        outputFormat.name());
+            } else {
+                requireOutputFree(hadoop);
+            }
 
-            Dataset<Row> data = read(spark);
+            Dataset<Row> data = incremental ? readNewFiles(spark) : read(spark);
             Dataset<Row> normalized = normalizer.transform(data);
             long written;
             try (JobProgress shown = new JobProgress(spark.sparkContext(), normalizer, err,
                     JobProgress.choose(quiet, progress), Math.round(progressInterval * 1000))) {
-                written = write(spark, normalized, normalizer, hadoop);
+                written = incremental ? append(spark, normalized, hadoop) : write(spark, normalized, normalizer, hadoop);
             }
 
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -415,9 +458,32 @@ public final class LayerNormJob implements Callable<Integer> {
         if (inputFormat == Format.csv) {
             reader = reader.option("header", "true").option("inferSchema", "true");
         }
-        Dataset<Row> data = reader.load(input);
+        return arraysFromJson(reader.load(input));
+    }
+
+    /**
+     * The input files that earlier runs with this checkpoint have not processed, as a stream that
+     * Spark's file source reads in the input's schema (read from the files as a batch read would).
+     */
+    private Dataset<Row> readNewFiles(SparkSession spark) {
+        DataFrameReader schemaReader = spark.read().format(inputFormat.name());
         if (inputFormat == Format.csv) {
-            // CSV has no arrays: the job writes them as JSON arrays ("[1.0,2.0]") and reads them back so.
+            schemaReader = schemaReader.option("header", "true").option("inferSchema", "true");
+        }
+        DataStreamReader reader = spark.readStream().format(inputFormat.name())
+                .schema(schemaReader.load(input).schema());
+        if (inputFormat == Format.csv) {
+            reader = reader.option("header", "true");
+        }
+        if (filesPerBatch != null) {
+            reader = reader.option("maxFilesPerTrigger", (long) filesPerBatch);
+        }
+        return arraysFromJson(reader.load(input));
+    }
+
+    /** CSV has no arrays: the job writes them as JSON arrays ("[1.0,2.0]") and reads them back so. */
+    private Dataset<Row> arraysFromJson(Dataset<Row> data) {
+        if (inputFormat == Format.csv) {
             for (String col : inputCols) {
                 if (data.schema().getFieldIndex(col).isDefined()
                         && data.schema().apply(col).dataType().equals(DataTypes.StringType)) {
@@ -467,6 +533,61 @@ public final class LayerNormJob implements Callable<Integer> {
                 fs.delete(staging, true);
             }
         }
+    }
+
+    /**
+     * Appends the stream's rows to the output through Spark's file sink, micro-batch by micro-batch
+     * until the files there were at the start are done, each batch committed in the output's log
+     * and the checkpoint (exactly once across runs: see {@link IncrementalOutput}). Returns the
+     * rows this run added, counted from what the output's log holds before and after.
+     */
+    private long append(SparkSession spark, Dataset<Row> normalized, Configuration hadoop)
+            throws IOException, JobFailure {
+        Dataset<Row> data = outputFormat == Format.csv || outputFormat == Format.json ? flatVectors(normalized)
+                : normalized;
+        if (outputFormat == Format.csv) {
+            data = arraysAsJson(data);
+        }
+        Path target = new Path(output);
+        FileSystem fs = target.getFileSystem(hadoop);
+        long before = committedRows(spark, fs, target);
+        StreamingQuery query = start(data.writeStream().format(outputFormat.name()).option("header", "true")
+                .option("checkpointLocation", checkpoint).outputMode("append").trigger(Trigger.AvailableNow()));
+        try {
+            query.awaitTermination();
+        } catch (StreamingQueryException e) {
+            throw new JobFailure("failed: " + rootMessage(e) + " (the micro-batches committed before stay written;"
+                    + " the next run with this --checkpoint goes on from there)");
+        }
+        return committedRows(spark, fs, target) - before;
+    }
+
+    /** Starts the query; Spark 3.5 declares a TimeoutException here, which Spark 4 does not. */
+    private StreamingQuery start(DataStreamWriter<Row> writer) throws JobFailure {
+        try {
+            return startDeclared(writer, output);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new JobFailure("the incremental run did not start: " + e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("RedundantThrows")
+    private static StreamingQuery startDeclared(DataStreamWriter<Row> writer, String path) throws Exception {
+        return writer.start(path);
+    }
+
+    /** The rows of an incremental output, as readers see them: the files its log lists. */
+    private long committedRows(SparkSession spark, FileSystem fs, Path folder) {
+        try {
+            if (!fs.exists(new Path(folder, IncrementalOutput.SINK_LOG))) {
+                return 0;
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return spark.read().format(outputFormat.name()).option("header", "true").load(folder.toString()).count();
     }
 
     /**
