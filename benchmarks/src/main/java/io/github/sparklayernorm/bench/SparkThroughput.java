@@ -186,9 +186,11 @@ public final class SparkThroughput {
                     rows / e.getValue(), normalizer / e.getValue(), e.getValue() / identity));
         }
         lines.forEach(System.out::println);
-        double ln = best.get("LayerNormalizer java (vector)");
-        System.out.printf("%nLayerNormalizer (java, vector): %.2fx Normalizer's rows/s (target >= 1.5x), "
-                + "%.2fx the identity's time (target <= 1.3x)%n", normalizer / ln, ln / best.get("identity (vector)"));
+        Double ln = best.get("LayerNormalizer java (vector)");
+        if (ln != null) {
+            System.out.printf("%nLayerNormalizer (java, vector): %.2fx Normalizer's rows/s (target >= 1.5x), "
+                    + "%.2fx the identity's time (target <= 1.3x)%n", normalizer / ln, ln / best.get("identity (vector)"));
+        }
         Double auto = best.get("LayerNormalizer auto (vector)");
         if (auto != null) {
             System.out.printf("LayerNormalizer (auto, vector): %.2fx Normalizer's rows/s, %.2fx the identity's time%n",
