@@ -5,6 +5,7 @@
 #   notebooks/run-notebooks.sh           execute and render (what CI runs)
 #   notebooks/run-notebooks.sh --store   also write the executed notebooks, with their outputs, back
 #                                        into notebooks/ (so that readers see them without running)
+#   ... [--store] NAME...                only these notebooks (e.g. 04-batch-job 05-pyspark)
 #
 # The Java kernel sometimes does not answer at start-up (a race in the kernel: "Kernel didn't
 # respond"). Only that is retried, a bounded number of times; a failing cell never is.
@@ -18,12 +19,21 @@ attempts=8
 store=false
 if [ "${1:-}" = "--store" ]; then
     store=true
+    shift
+fi
+notebooks=()
+for name in "$@"; do
+    [ -f "notebooks/$name.ipynb" ] || { echo "no notebook notebooks/$name.ipynb" >&2; exit 2; }
+    notebooks+=("notebooks/$name.ipynb")
+done
+if [ ${#notebooks[@]} -eq 0 ]; then
+    notebooks=(notebooks/*.ipynb)
 fi
 
 # Always: the kernel must see the library as it is now, freshly built.
 notebooks/setup-kernel.sh
 
-for notebook in notebooks/*.ipynb; do
+for notebook in "${notebooks[@]}"; do
     name=$(basename "$notebook" .ipynb)
     log="$out/$name.log"
     for ((attempt = 1; ; attempt++)); do
