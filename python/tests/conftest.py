@@ -4,6 +4,7 @@ Spark Connect's local server refuses to start in a process that already has a cl
 so the two modes run as separate pytest processes (python/run-tests.sh).
 """
 import os
+import sys
 import warnings
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 import sparklayernorm
 
 MODE = os.environ.get("SPARKLAYERNORM_TEST_MODE", "classic")
+# Python workers (a Python UDF in a test) run on this environment's interpreter, which has PySpark's
+# dependencies, not on whatever "python3" is first on the PATH.
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WEIGHTS = os.path.join(ROOT, "spark-core", "src", "test", "resources", "weights")
 

@@ -97,6 +97,8 @@ class IncrementalJobTest {
         assertEquals(0, first.code(), first.err());
         assertTrue(first.out().contains("rows read:     300"), first.out());
         assertTrue(first.out().contains("rows written:  300"), first.out());
+        // Progress as on a batch run: its last line is the rows read.
+        assertTrue(first.err().contains("LayerNormJob progress: finished, 300 rows"), first.err());
 
         land(spark, input, 300, 420, 2);
         Run second = job(args(input, output, checkpoint, "--files-per-batch", "1"));
