@@ -8,16 +8,19 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
+import org.apache.spark.sql.catalyst.expressions.BoundReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.GetStructField;
+import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
+import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
+import org.apache.spark.sql.catalyst.expressions.codegen.FalseLiteral$;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression$;
-import org.apache.spark.sql.catalyst.expressions.objects.StaticInvoke;
 import org.apache.spark.sql.catalyst.plans.logical.DeserializeToObject;
 import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.MapPartitions;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.types.AbstractDataType;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.ObjectType;
 import org.apache.spark.sql.types.StructField;
@@ -73,48 +76,143 @@ public final class SparkInternals {
      * that it runs wherever the plan runs: in every job of a batch query, and in every micro-batch
      * of a streaming one. Nothing runs here.
      *
-     * <p>The node takes one object per row: the input row's columns travel as one struct (one copy,
-     * by Spark's generated projection), handed over as an object ({@code DeserializeToObject} of
-     * {@link #asObject}: the struct itself, not converted), and each output row comes back as one
-     * struct, which the projection above the node reads field by field into Spark's own row, with
-     * each field's name and metadata. No row is converted to {@code Row} or to Java objects. (Had the
-     * node taken the struct column as it is, Spark would read each row's struct through the generic
-     * getter, which on Spark 4.2 looks the session's settings up for every row: twice the time.)
+     * <p>The node takes one object per row: the input row itself ({@link InputRow}, through
+     * {@code DeserializeToObject}), and gives one per row: the output row as one struct, which the
+     * projection above the node reads field by field into Spark's own row, with each field's name
+     * and metadata. No row is converted to {@code Row} or to Java objects, and the input is not copied
+     * on its way in. (Had the node taken a struct column made of the input's columns, each row would
+     * have been copied once more, and read through Spark's generic getter, which on Spark 4.2 looks
+     * the session's settings up for every row: half the speed.)
      */
     public static Dataset<Row> mapPartitions(Dataset<Row> frame, PartitionFunction function, StructType schema) {
-        Column[] inputs = new Column[frame.columns().length];
-        scala.collection.Iterator<Attribute> attributes = frame.logicalPlan().output().iterator();
-        for (int i = 0; attributes.hasNext(); i++) {
-            inputs[i] = column(attributes.next());
-        }
-        Dataset<Row> rows = frame.select(functions.struct(inputs).as("rows"));
-        LogicalPlan structs = rows.logicalPlan();
+        LogicalPlan rows = frame.logicalPlan();
         AttributeReference in = new AttributeReference("row", new ObjectType(InternalRow.class), false,
                 Metadata.empty(), NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
         AttributeReference out = new AttributeReference("normalized", schema, false, Metadata.empty(),
                 NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
-        LogicalPlan objects = new DeserializeToObject(asObject(structs.output().head()), in, structs);
+        scala.collection.immutable.List<Expression> columns = rows.output().toList().map(
+                new AbstractFunction1<Attribute, Expression>() {
+                    @Override
+                    public Expression apply(Attribute attribute) {
+                        return attribute;
+                    }
+                });
+        LogicalPlan objects = new DeserializeToObject(new InputRow(columns), in, rows);
         LogicalPlan mapped = new MapPartitions(new CatalystPartitions(function), out, objects);
         Dataset<Row> outputs = Dataset.ofRows(frame.sparkSession(), mapped);
         StructField[] fields = schema.fields();
-        Column[] columns = new Column[fields.length];
+        Column[] selected = new Column[fields.length];
         for (int i = 0; i < fields.length; i++) {
-            columns[i] = column(new GetStructField(out, i, Option.apply(fields[i].name())))
+            selected[i] = column(new GetStructField(out, i, Option.apply(fields[i].name())))
                     .as(fields[i].name(), fields[i].metadata());
         }
-        return outputs.select(columns);
+        return outputs.select(selected);
     }
 
-    /** The input row's struct as an object of the plan: Spark's StaticInvoke of {@link #asObject}. */
-    private static Expression asObject(Expression struct) {
-        return new StaticInvoke(SparkInternals.class, new ObjectType(InternalRow.class), "asObject",
-                GeneratedCode.listOf(struct), scala.collection.immutable.List$.MODULE$.<AbstractDataType>empty(),
-                false, false, true);
-    }
+    /**
+     * The input row itself, as an object of the plan: the object {@code DeserializeToObject} hands
+     * to the batched path's node. Bound to the input's columns in their order (as Spark binds it
+     * before it runs), it is the row Spark's operator below produced, not a copy; bound otherwise, a
+     * row of its columns' values.
+     */
+    public static final class InputRow extends Expression implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final scala.collection.immutable.List<Expression> columns;
+        /** Whether the columns are the input row's own fields, in order: then the row is the object. */
+        private transient Boolean inOrder;
 
-    /** What the plan's {@code DeserializeToObject} calls for each row: the row's struct, as it is. */
-    public static InternalRow asObject(InternalRow struct) {
-        return struct;
+        InputRow(scala.collection.immutable.List<Expression> columns) {
+            this.columns = columns;
+        }
+
+        @Override
+        public scala.collection.immutable.List<Expression> children() {
+            return columns;
+        }
+
+        @Override
+        public Expression withNewChildrenInternal(scala.collection.IndexedSeq<Expression> newChildren) {
+            return new InputRow(newChildren.toList());
+        }
+
+        @Override
+        public DataType dataType() {
+            return new ObjectType(InternalRow.class);
+        }
+
+        @Override
+        public boolean nullable() {
+            return false;
+        }
+
+        @Override
+        public boolean foldable() {
+            return false;
+        }
+
+        @Override
+        public Object eval(InternalRow input) {
+            if (inOrder == null) {
+                boolean same = true;
+                scala.collection.Iterator<Expression> each = columns.iterator();
+                for (int i = 0; each.hasNext(); i++) {
+                    Expression column = each.next();
+                    same &= column instanceof BoundReference && ((BoundReference) column).ordinal() == i;
+                }
+                inOrder = same;
+            }
+            if (inOrder && input.numFields() == columns.size()) {
+                return input;
+            }
+            Object[] values = new Object[columns.size()];
+            scala.collection.Iterator<Expression> each = columns.iterator();
+            for (int i = 0; each.hasNext(); i++) {
+                values[i] = each.next().eval(input);
+            }
+            return new GenericInternalRow(values);
+        }
+
+        /** The row through {@link #eval} (one call per row, no boxing): generated code holds this expression. */
+        @Override
+        public ExprCode doGenCode(CodegenContext ctx, ExprCode ev) {
+            if (ctx.INPUT_ROW() == null) {
+                // Spark generates code over a row for operators that output objects, never over
+                // the column variables of a fused stage.
+                throw new IllegalStateException("the input row is not at hand in this generated code");
+            }
+            String self = ctx.addReferenceObj("inputRow", this, InputRow.class.getName());
+            String code = "org.apache.spark.sql.catalyst.InternalRow " + ev.value() + " = (org.apache.spark.sql.catalyst.InternalRow) "
+                    + self + ".eval(" + ctx.INPUT_ROW() + ");\n";
+            return ev.copy(GeneratedCode.block(code), FalseLiteral$.MODULE$, ev.value());
+        }
+
+        @Override
+        public int productArity() {
+            return 1;
+        }
+
+        @Override
+        public Object productElement(int n) {
+            if (n != 0) {
+                throw new IndexOutOfBoundsException(String.valueOf(n));
+            }
+            return columns;
+        }
+
+        @Override
+        public boolean canEqual(Object that) {
+            return that instanceof InputRow;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof InputRow && ((InputRow) o).columns.equals(columns);
+        }
+
+        @Override
+        public int hashCode() {
+            return columns.hashCode();
+        }
     }
 
     /** The function as Catalyst's node calls it: on Scala iterators of objects, here the rows' structs. */
