@@ -92,13 +92,18 @@ public final class SparkInternals {
                 Metadata.empty(), NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
         AttributeReference out = new AttributeReference("normalized", schema, false, Metadata.empty(),
                 NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
-        scala.collection.immutable.List<Expression> columns = rows.output().toList().map(
-                new AbstractFunction1<Attribute, Expression>() {
-                    @Override
-                    public Expression apply(Attribute attribute) {
-                        return attribute;
-                    }
-                });
+        // The input's columns as a Scala list, built from Java the same way on Scala 2.12 and 2.13.
+        java.util.List<Attribute> attributes = new java.util.ArrayList<>();
+        rows.output().iterator().foreach(new AbstractFunction1<Attribute, Object>() {
+            @Override
+            public Object apply(Attribute attribute) {
+                return attributes.add(attribute);
+            }
+        });
+        scala.collection.immutable.List<Expression> columns = scala.collection.immutable.List$.MODULE$.empty();
+        for (int i = attributes.size() - 1; i >= 0; i--) {
+            columns = columns.$colon$colon(attributes.get(i));
+        }
         LogicalPlan objects = new DeserializeToObject(new InputRow(columns), in, rows);
         LogicalPlan mapped = new MapPartitions(new CatalystPartitions(function), out, objects);
         Dataset<Row> outputs = org.apache.spark.sql.classic.Dataset.ofRows(input.sparkSession(), mapped);
