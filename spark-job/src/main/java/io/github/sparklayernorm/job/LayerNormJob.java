@@ -504,11 +504,7 @@ public final class LayerNormJob implements Callable<Integer> {
      */
     private long write(SparkSession spark, Dataset<Row> normalized, RowNormalizer<?> normalizer, Configuration hadoop)
             throws IOException, JobFailure {
-        Dataset<Row> data = outputFormat == Format.csv || outputFormat == Format.json ? flatVectors(normalized)
-                : normalized;
-        if (outputFormat == Format.csv) {
-            data = arraysAsJson(data);
-        }
+        Dataset<Row> data = inOutputFormat(normalized);
         Path target = new Path(output);
         FileSystem fs = target.getFileSystem(hadoop);
         Path staging = OutputCommit.stagingFor(target);
@@ -543,11 +539,7 @@ public final class LayerNormJob implements Callable<Integer> {
      */
     private long append(SparkSession spark, Dataset<Row> normalized, Configuration hadoop)
             throws IOException, JobFailure {
-        Dataset<Row> data = outputFormat == Format.csv || outputFormat == Format.json ? flatVectors(normalized)
-                : normalized;
-        if (outputFormat == Format.csv) {
-            data = arraysAsJson(data);
-        }
+        Dataset<Row> data = inOutputFormat(normalized);
         Path target = new Path(output);
         FileSystem fs = target.getFileSystem(hadoop);
         long before = committedRows(spark, fs, target);
@@ -605,6 +597,13 @@ public final class LayerNormJob implements Callable<Integer> {
             paths[i] = files[i].getPath().toString();
         }
         return spark.read().format(outputFormat.name()).option("header", "true").load(paths).count();
+    }
+
+    /** The rows as the output format can hold them (vectors as arrays in JSON and CSV, arrays as JSON in CSV). */
+    private Dataset<Row> inOutputFormat(Dataset<Row> normalized) {
+        Dataset<Row> data = outputFormat == Format.csv || outputFormat == Format.json ? flatVectors(normalized)
+                : normalized;
+        return outputFormat == Format.csv ? arraysAsJson(data) : data;
     }
 
     /** JSON and CSV cannot hold Spark ML vectors: write them as arrays of doubles. */

@@ -1,32 +1,23 @@
 package io.github.sparklayernorm.ml.exec.internal;
 
-import java.io.Serializable;
-import java.util.Iterator;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Attribute;
 import org.apache.spark.sql.catalyst.expressions.AttributeReference;
-import org.apache.spark.sql.catalyst.expressions.BoundReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.GenericInternalRow;
 import org.apache.spark.sql.catalyst.expressions.GetStructField;
-import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
-import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
-import org.apache.spark.sql.catalyst.expressions.codegen.FalseLiteral$;
 import org.apache.spark.sql.catalyst.expressions.NamedExpression$;
 import org.apache.spark.sql.catalyst.plans.logical.DeserializeToObject;
 import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
 import org.apache.spark.sql.catalyst.plans.logical.MapPartitions;
-import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.ObjectType;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import scala.Option;
-import scala.collection.AbstractIterator;
 import scala.runtime.AbstractFunction1;
 
 /**
@@ -114,147 +105,17 @@ public final class SparkInternals {
         return outputs.select(selected);
     }
 
-    /**
-     * The input row itself, as an object of the plan: the object {@code DeserializeToObject} hands
-     * to the batched path's node. Bound to the input's columns in their order (as Spark binds it
-     * before it runs), it is the row Spark's operator below produced, not a copy; bound otherwise, a
-     * row of its columns' values.
-     */
-    public static final class InputRow extends Expression implements Serializable {
+    /** {@link InputRowBase} on this line's Scala collections. */
+    public static final class InputRow extends InputRowBase {
         private static final long serialVersionUID = 1L;
-        private final scala.collection.immutable.List<Expression> columns;
-        /** Whether the columns are the input row's own fields, in order: then the row is the object. */
-        private transient Boolean inOrder;
 
         InputRow(scala.collection.immutable.List<Expression> columns) {
-            this.columns = columns;
-        }
-
-        @Override
-        public scala.collection.immutable.List<Expression> children() {
-            return columns;
+            super(columns);
         }
 
         @Override
         public Expression withNewChildrenInternal(scala.collection.IndexedSeq<Expression> newChildren) {
             return new InputRow(newChildren.toList());
-        }
-
-        @Override
-        public DataType dataType() {
-            return new ObjectType(InternalRow.class);
-        }
-
-        @Override
-        public boolean nullable() {
-            return false;
-        }
-
-        @Override
-        public boolean foldable() {
-            return false;
-        }
-
-        @Override
-        public Object eval(InternalRow input) {
-            if (inOrder == null) {
-                boolean same = true;
-                scala.collection.Iterator<Expression> each = columns.iterator();
-                for (int i = 0; each.hasNext(); i++) {
-                    Expression column = each.next();
-                    same &= column instanceof BoundReference && ((BoundReference) column).ordinal() == i;
-                }
-                inOrder = same;
-            }
-            if (inOrder && input.numFields() == columns.size()) {
-                return input;
-            }
-            Object[] values = new Object[columns.size()];
-            scala.collection.Iterator<Expression> each = columns.iterator();
-            for (int i = 0; each.hasNext(); i++) {
-                values[i] = each.next().eval(input);
-            }
-            return new GenericInternalRow(values);
-        }
-
-        /** The row through {@link #eval} (one call per row, no boxing): generated code holds this expression. */
-        @Override
-        public ExprCode doGenCode(CodegenContext ctx, ExprCode ev) {
-            if (ctx.INPUT_ROW() == null) {
-                // Spark generates code over a row for operators that output objects, never over
-                // the column variables of a fused stage.
-                throw new IllegalStateException("the input row is not at hand in this generated code");
-            }
-            String self = ctx.addReferenceObj("inputRow", this, InputRow.class.getName());
-            String code = "org.apache.spark.sql.catalyst.InternalRow " + ev.value() + " = (org.apache.spark.sql.catalyst.InternalRow) "
-                    + self + ".eval(" + ctx.INPUT_ROW() + ");\n";
-            return ev.copy(GeneratedCode.block(code), FalseLiteral$.MODULE$, ev.value());
-        }
-
-        @Override
-        public int productArity() {
-            return 1;
-        }
-
-        @Override
-        public Object productElement(int n) {
-            if (n != 0) {
-                throw new IndexOutOfBoundsException(String.valueOf(n));
-            }
-            return columns;
-        }
-
-        @Override
-        public boolean canEqual(Object that) {
-            return that instanceof InputRow;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof InputRow && ((InputRow) o).columns.equals(columns);
-        }
-
-        @Override
-        public int hashCode() {
-            return columns.hashCode();
-        }
-    }
-
-    /** The function as Catalyst's node calls it: on Scala iterators of objects, here the rows' structs. */
-    private static final class CatalystPartitions
-            extends AbstractFunction1<scala.collection.Iterator<Object>, scala.collection.Iterator<Object>>
-            implements Serializable {
-        private static final long serialVersionUID = 1L;
-        private final PartitionFunction function;
-
-        CatalystPartitions(PartitionFunction function) {
-            this.function = function;
-        }
-
-        @Override
-        public scala.collection.Iterator<Object> apply(scala.collection.Iterator<Object> structs) {
-            Iterator<InternalRow> rows = function.apply(new Iterator<InternalRow>() {
-                @Override
-                public boolean hasNext() {
-                    return structs.hasNext();
-                }
-
-                @Override
-                public InternalRow next() {
-                    return (InternalRow) structs.next();
-                }
-            });
-            return new AbstractIterator<Object>() {
-                @Override
-                public boolean hasNext() {
-                    return rows.hasNext();
-                }
-
-                @Override
-                public Object next() {
-                    return rows.next();
-                }
-            };
         }
     }
 }
