@@ -3,21 +3,10 @@ package io.github.sparklayernorm.ml.exec.internal;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.catalyst.InternalRow;
-import org.apache.spark.sql.catalyst.expressions.Attribute;
-import org.apache.spark.sql.catalyst.expressions.AttributeReference;
 import org.apache.spark.sql.catalyst.expressions.Expression;
-import org.apache.spark.sql.catalyst.expressions.GetStructField;
-import org.apache.spark.sql.catalyst.expressions.NamedExpression$;
-import org.apache.spark.sql.catalyst.plans.logical.DeserializeToObject;
 import org.apache.spark.sql.catalyst.plans.logical.LocalRelation;
 import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
-import org.apache.spark.sql.catalyst.plans.logical.MapPartitions;
-import org.apache.spark.sql.types.Metadata;
-import org.apache.spark.sql.types.ObjectType;
-import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
-import scala.Option;
 import scala.runtime.AbstractFunction1;
 
 /**
@@ -63,46 +52,12 @@ public final class SparkInternals {
 
     /**
      * {@code frame} taken through {@code function} partition by partition, as a node of its query
-     * plan (Catalyst's {@code MapPartitions}, the operator under {@code Dataset.mapPartitions}), so
-     * that it runs wherever the plan runs: in every job of a batch query, and in every micro-batch
-     * of a streaming one. Nothing runs here.
-     *
-     * <p>The node takes one object per row: the input row itself ({@link InputRow}, through
-     * {@code DeserializeToObject}), and gives one per row: the output row as one struct, which the
-     * projection above the node reads field by field into Spark's own row, with each field's name
-     * and metadata. No row is converted to {@code Row} or to Java objects, and the input is not copied
-     * on its way in. (Had the node taken a struct column made of the input's columns, each row would
-     * have been copied once more, and read through Spark's generic getter, which on Spark 4.2 looks
-     * the session's settings up for every row: half the speed.)
+     * plan ({@link PartitionNode}): it runs in every job of a batch query and in every micro-batch of
+     * a streaming one. Nothing runs here.
      */
     public static Dataset<Row> mapPartitions(Dataset<Row> frame, PartitionFunction function, StructType schema) {
-        LogicalPlan rows = frame.logicalPlan();
-        AttributeReference in = new AttributeReference("row", new ObjectType(InternalRow.class), false,
-                Metadata.empty(), NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
-        AttributeReference out = new AttributeReference("normalized", schema, false, Metadata.empty(),
-                NamedExpression$.MODULE$.newExprId(), scala.collection.immutable.List$.MODULE$.<String>empty());
-        // The input's columns as a Scala list, built from Java the same way on Scala 2.12 and 2.13.
-        java.util.List<Attribute> attributes = new java.util.ArrayList<>();
-        rows.output().iterator().foreach(new AbstractFunction1<Attribute, Object>() {
-            @Override
-            public Object apply(Attribute attribute) {
-                return attributes.add(attribute);
-            }
-        });
-        scala.collection.immutable.List<Expression> columns = scala.collection.immutable.List$.MODULE$.empty();
-        for (int i = attributes.size() - 1; i >= 0; i--) {
-            columns = columns.$colon$colon(attributes.get(i));
-        }
-        LogicalPlan objects = new DeserializeToObject(new InputRow(columns), in, rows);
-        LogicalPlan mapped = new MapPartitions(new CatalystPartitions(function), out, objects);
-        Dataset<Row> outputs = Dataset.ofRows(frame.sparkSession(), mapped);
-        StructField[] fields = schema.fields();
-        Column[] selected = new Column[fields.length];
-        for (int i = 0; i < fields.length; i++) {
-            selected[i] = column(new GetStructField(out, i, Option.apply(fields[i].name())))
-                    .as(fields[i].name(), fields[i].metadata());
-        }
-        return outputs.select(selected);
+        PartitionNode node = new PartitionNode(frame.logicalPlan(), function, schema, InputRow::new);
+        return Dataset.ofRows(frame.sparkSession(), node.plan()).select(node.columns(SparkInternals::column));
     }
 
     /** {@link InputRowBase} on this line's Scala collections. */
