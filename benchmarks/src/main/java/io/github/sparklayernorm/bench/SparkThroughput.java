@@ -3,7 +3,7 @@ package io.github.sparklayernorm.bench;
 import io.github.sparklayernorm.ml.LayerNormalizer;
 import io.github.sparklayernorm.ml.RmsNormalizer;
 import io.github.sparklayernorm.ml.SyntheticRows;
-import io.github.sparklayernorm.ml.exec.ExecutionPath;
+import io.github.sparklayernorm.ml.exec.Execution;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -200,11 +200,11 @@ public final class SparkThroughput {
 
     /** The transform, planned on the batched path; it stays so when it runs, later. */
     private static Dataset<Row> batched(SparkSession spark, Supplier<Dataset<Row>> transform) {
-        spark.conf().set(ExecutionPath.SETTING, "batches");
+        spark.conf().set(Execution.PATH_SETTING, "batches");
         try {
             return transform.get();
         } finally {
-            spark.conf().unset(ExecutionPath.SETTING);
+            spark.conf().unset(Execution.PATH_SETTING);
         }
     }
 

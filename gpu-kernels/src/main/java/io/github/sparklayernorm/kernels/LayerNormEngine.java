@@ -24,17 +24,19 @@ public interface LayerNormEngine extends AutoCloseable {
     /**
      * Normalizes the batch; when {@code stats} is not {@code null}, also fills it with every row's
      * mean and inverse standard deviation (see {@link RowStatistics}).
+     *
+     * @return which engine did the batch, and which of its rows another engine recomputed
      */
-    void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats);
+    BatchReport normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats);
 
-    void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats);
+    BatchReport normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats);
 
-    default void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
-        normalize(in, out, layout, spec, null);
+    default BatchReport normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
+        return normalize(in, out, layout, spec, null);
     }
 
-    default void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
-        normalize(in, out, layout, spec, null);
+    default BatchReport normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+        return normalize(in, out, layout, spec, null);
     }
 
     /**

@@ -2,19 +2,15 @@ package io.github.sparklayernorm.ml;
 
 import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
-import io.github.sparklayernorm.ml.exec.CellPath;
-import io.github.sparklayernorm.ml.exec.ExecutionPath;
+import io.github.sparklayernorm.ml.exec.Execution;
 import io.github.sparklayernorm.ml.exec.HandleInvalid;
 import io.github.sparklayernorm.ml.exec.InvalidReason;
 import io.github.sparklayernorm.ml.exec.NormalizerMetrics;
-import io.github.sparklayernorm.ml.exec.PartitionNormalizer;
-import io.github.sparklayernorm.ml.exec.internal.SparkInternals;
 import io.github.sparklayernorm.ml.param.ParamValidation;
 import io.github.sparklayernorm.ml.plan.NormalizationPlan;
 import io.github.sparklayernorm.ml.plan.StatisticsColumns;
 import java.util.Collections;
 import java.util.Map;
-import org.apache.spark.SparkContext;
 import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
@@ -386,21 +382,11 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
     public Dataset<Row> transform(Dataset<?> dataset) {
         HandleInvalid invalid = HandleInvalid.of(getHandleInvalid());
         NormalizationPlan plan = plan(dataset.schema(), invalid);
-        SparkContext context = dataset.sparkSession().sparkContext();
         NormalizerMetrics metrics = new NormalizerMetrics();
-        context.register(metrics, metricsName());
+        dataset.sparkSession().sparkContext().register(metrics, metricsName());
         lastMetrics = metrics;
-        Backend engine = Backend.of(getBackend());
-        Dataset<Row> frame = dataset.toDF();
-        if (ExecutionPath.choose(frame, stageName(), engine, plan, invalid) == ExecutionPath.EXPRESSION) {
-            return CellPath.apply(frame, stageName(), plan, invalid, metrics);
-        }
-        PartitionNormalizer normalizer = new PartitionNormalizer(stageName(), plan, invalid, engine,
-                ExecutionPath.kernelShape(frame.sparkSession()), ExecutionPath.calibrate(frame.sparkSession()),
-                getBatchSize(), metrics);
-        // Spark's internal rows in and out (see PartitionNormalizer), as a node of the query's own
-        // plan: it runs in every job of a batch query and in every micro-batch of a stream.
-        return SparkInternals.mapPartitions(frame, normalizer, plan.outputSchema());
+        return Execution.transform(dataset.toDF(), stageName(), plan, invalid, Backend.of(getBackend()), getBatchSize(),
+                metrics);
     }
 
     @Override

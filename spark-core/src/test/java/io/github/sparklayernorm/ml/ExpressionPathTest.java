@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.sparklayernorm.ml.exec.ExecutionPath;
+import io.github.sparklayernorm.ml.exec.Execution;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
@@ -39,7 +39,7 @@ class ExpressionPathTest {
 
     @AfterEach
     void defaults() {
-        spark.conf().unset(ExecutionPath.SETTING);
+        spark.conf().unset(Execution.PATH_SETTING);
         spark.conf().unset("spark.sql.codegen.wholeStage");
         spark.conf().unset("spark.sql.codegen.factoryMode");
     }
@@ -86,7 +86,7 @@ class ExpressionPathTest {
     }
 
     private List<Row> run(String path, Supplier<Dataset<Row>> query) {
-        spark.conf().set(ExecutionPath.SETTING, path);
+        spark.conf().set(Execution.PATH_SETTING, path);
         return query.get().orderBy("id").collectAsList();
     }
 
@@ -175,7 +175,7 @@ class ExpressionPathTest {
 
     @Test
     void skipIsAFilterAndEachRowCountsOnceHoweverManyQueries() {
-        spark.conf().set(ExecutionPath.SETTING, "expression");
+        spark.conf().set(Execution.PATH_SETTING, "expression");
         LayerNormalizer ln = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java")
                 .setHandleInvalid("skip").setShift(new double[] {0, 0, 0});
         Dataset<Row> out = ln.transform(mixed());
@@ -191,7 +191,7 @@ class ExpressionPathTest {
 
     @Test
     void keepGivesNullsCountedByReason() {
-        spark.conf().set(ExecutionPath.SETTING, "expression");
+        spark.conf().set(Execution.PATH_SETTING, "expression");
         LayerNormalizer ln = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java")
                 .setHandleInvalid("keep").setShift(new double[] {0, 0, 0});
         List<Row> out = ln.transform(mixed()).orderBy("id").collectAsList();
@@ -204,7 +204,7 @@ class ExpressionPathTest {
 
     @Test
     void errorNamesTheColumnTheRowTheProblemAndTheFix() {
-        spark.conf().set(ExecutionPath.SETTING, "expression");
+        spark.conf().set(Execution.PATH_SETTING, "expression");
         Dataset<Row> in = onDisk(frame(field("x", DOUBLES), new double[] {1, 2}, new double[] {1, Double.NaN})
                 .coalesce(1));
         LayerNormalizer ln = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java");
@@ -218,17 +218,17 @@ class ExpressionPathTest {
     void theSettingPicksThePathAndNamesItselfWhenWrong() {
         Dataset<Row> in = onDisk(frame(field("x", VECTOR), cells(10, 4, "vector", 7)));
         LayerNormalizer ln = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java");
-        spark.conf().set(ExecutionPath.SETTING, "batches");
+        spark.conf().set(Execution.PATH_SETTING, "batches");
         assertFalse(plan(ln.transform(in)).contains("sparklayernorm("));
-        spark.conf().set(ExecutionPath.SETTING, "cells");
+        spark.conf().set(Execution.PATH_SETTING, "cells");
         IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> ln.transform(in));
         assertTrue(wrong.getMessage().contains("spark.layernorm.execution is 'cells'"), wrong.getMessage());
-        spark.conf().set(ExecutionPath.SETTING, "expression");
+        spark.conf().set(Execution.PATH_SETTING, "expression");
         IllegalArgumentException stats = assertThrows(IllegalArgumentException.class,
                 () -> ln.copy(new org.apache.spark.ml.param.ParamMap()).setMeanCol("m").transform(in));
         assertTrue(stats.getMessage().contains("statistics column"), stats.getMessage());
         // The statistics columns run batched under auto.
-        spark.conf().set(ExecutionPath.SETTING, "auto");
+        spark.conf().set(Execution.PATH_SETTING, "auto");
         assertEquals(10, ln.copy(new org.apache.spark.ml.param.ParamMap()).setMeanCol("m").transform(in)
                 .collectAsList().size());
     }

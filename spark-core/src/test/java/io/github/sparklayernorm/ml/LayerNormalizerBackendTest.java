@@ -12,7 +12,7 @@ import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
-import io.github.sparklayernorm.ml.exec.ExecutionPath;
+import io.github.sparklayernorm.ml.exec.Execution;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -127,38 +127,38 @@ class LayerNormalizerBackendTest {
         SparkSession spark = SparkTestSession.get();
         try {
             for (String shape : new String[] {"row", "group"}) {
-                spark.conf().set(ExecutionPath.KERNEL_SETTING, shape);
+                spark.conf().set(Execution.KERNEL_SETTING, shape);
                 assertSameWithin(java, outputs(normalizer("opencl")), 1e-12);
             }
         } finally {
-            spark.conf().unset(ExecutionPath.KERNEL_SETTING);
+            spark.conf().unset(Execution.KERNEL_SETTING);
         }
     }
 
     @Test
     void aCalibrateSettingOtherThanTrueOrFalseFailsNamingIt() {
         SparkSession spark = SparkTestSession.get();
-        spark.conf().set(ExecutionPath.CALIBRATE_SETTING, "sometimes");
+        spark.conf().set(Execution.CALIBRATE_SETTING, "sometimes");
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> normalizer("opencl").transform(data()));
             assertTrue(e.getMessage().contains("spark.layernorm.auto.calibrate is 'sometimes'"), e.getMessage());
         } finally {
-            spark.conf().unset(ExecutionPath.CALIBRATE_SETTING);
+            spark.conf().unset(Execution.CALIBRATE_SETTING);
         }
     }
 
     @Test
     void anUnknownKernelShapeFailsNamingTheSetting() {
         SparkSession spark = SparkTestSession.get();
-        spark.conf().set(ExecutionPath.KERNEL_SETTING, "warp");
+        spark.conf().set(Execution.KERNEL_SETTING, "warp");
         try {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> normalizer("opencl").transform(data()));
             assertTrue(e.getMessage().contains("spark.layernorm.opencl.kernel is 'warp'; use auto, row or group"),
                     e.getMessage());
         } finally {
-            spark.conf().unset(ExecutionPath.KERNEL_SETTING);
+            spark.conf().unset(Execution.KERNEL_SETTING);
         }
     }
 

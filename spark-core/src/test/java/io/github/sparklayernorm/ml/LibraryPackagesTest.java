@@ -1,11 +1,18 @@
 package io.github.sparklayernorm.ml;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.belongToAnyOf;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import io.github.sparklayernorm.ml.exec.Execution;
+import io.github.sparklayernorm.ml.exec.HandleInvalid;
+import io.github.sparklayernorm.ml.exec.InvalidReason;
+import io.github.sparklayernorm.ml.exec.NormalizerMetrics;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +41,16 @@ class LibraryPackagesTest {
     void executionDoesNotReachBackIntoTheStages() {
         noClasses().that().resideInAPackage(ROOT + ".ml.exec..")
                 .should().dependOnClassesThat().resideInAnyPackage(ROOT + ".ml", ROOT + ".ml.param..")
+                .check(classes);
+    }
+
+    /** The stages hand a transform to {@link Execution}; how it runs (paths, settings, Spark's internals) is its own. */
+    @Test
+    void theStagesEnterExecutionThroughItsEntryPointOnly() {
+        classes().that().resideInAPackage(ROOT + ".ml")
+                .should().onlyDependOnClassesThat(resideOutsideOfPackage(ROOT + ".ml.exec..")
+                        .or(belongToAnyOf(Execution.class, HandleInvalid.class, NormalizerMetrics.class,
+                                InvalidReason.class)))
                 .check(classes);
     }
 

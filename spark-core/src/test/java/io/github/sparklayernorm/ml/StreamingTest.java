@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
-import io.github.sparklayernorm.ml.exec.ExecutionPath;
+import io.github.sparklayernorm.ml.exec.Execution;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -230,14 +230,14 @@ class StreamingTest {
     void aStreamGivesTheBatchOutputBitForBit(String name, boolean invalid, Supplier<RowNormalizer<?>> stage,
                                              String path) throws Exception {
         Path dir = input(invalid);
-        spark().conf().set(ExecutionPath.SETTING, path);
+        spark().conf().set(Execution.PATH_SETTING, path);
         try {
             List<Row> expected = byId(stage.get().transform(batch(dir)));
             RowNormalizer<?> streamed = stage.get();
             List<Row> actual = runStream(streamed, stream(dir));
             assertSameBits(expected, actual);
         } finally {
-            spark().conf().unset(ExecutionPath.SETTING);
+            spark().conf().unset(Execution.PATH_SETTING);
         }
     }
 
@@ -262,7 +262,7 @@ class StreamingTest {
     @MethodSource("paths")
     void countsAddUpOverMicroBatches(String path) throws Exception {
         Path dir = input(true);
-        spark().conf().set(ExecutionPath.SETTING, path);
+        spark().conf().set(Execution.PATH_SETTING, path);
         try {
             LayerNormalizer onBatch = new LayerNormalizer().setInputCols(new String[] {"x", "f"})
                     .setOutputCols(new String[] {"y", "g"}).setHandleInvalid("skip").setBackend("java");
@@ -286,7 +286,7 @@ class StreamingTest {
             assertEquals(keepOnBatch.rowsKeptByReason(), keepOnStream.rowsKeptByReason());
             assertEquals(FILES * ROWS_PER_FILE, keepOnStream.rowsRead());
         } finally {
-            spark().conf().unset(ExecutionPath.SETTING);
+            spark().conf().unset(Execution.PATH_SETTING);
         }
     }
 
@@ -299,7 +299,7 @@ class StreamingTest {
     @MethodSource("paths")
     void anInvalidRowStopsTheQueryWithTheStagesMessage(String path) throws Exception {
         Path dir = input(true);
-        spark().conf().set(ExecutionPath.SETTING, path);
+        spark().conf().set(Execution.PATH_SETTING, path);
         LayerNormalizer ln = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java");
         String name = "failing_" + QUERIES.incrementAndGet();
         StreamingQuery query;
@@ -307,7 +307,7 @@ class StreamingTest {
             query = ln.transform(stream(dir)).writeStream().format("memory").queryName(name)
                     .option("checkpointLocation", folder.resolve(name).toString()).trigger(Trigger.AvailableNow()).start();
         } finally {
-            spark().conf().unset(ExecutionPath.SETTING);
+            spark().conf().unset(Execution.PATH_SETTING);
         }
         StreamingQueryException e = assertThrows(StreamingQueryException.class, () -> query.awaitTermination(120_000));
         StringBuilder messages = new StringBuilder();
@@ -360,7 +360,7 @@ class StreamingTest {
         Dataset<Row> stream = stream(dir);
         spark().sparkContext().listenerBus().waitUntilEmpty();
         spark().sparkContext().addSparkListener(listener);
-        spark().conf().set(ExecutionPath.SETTING, path);
+        spark().conf().set(Execution.PATH_SETTING, path);
         try {
             for (Dataset<Row> input : List.of(shuffled, stream)) {
                 new LayerNormalizer().setInputCol("x").setOutputCol("y").transform(input);
@@ -369,7 +369,7 @@ class StreamingTest {
             spark().sparkContext().listenerBus().waitUntilEmpty();
             assertEquals(0, jobs.get(), "jobs run by transform");
         } finally {
-            spark().conf().unset(ExecutionPath.SETTING);
+            spark().conf().unset(Execution.PATH_SETTING);
             spark().sparkContext().removeSparkListener(listener);
         }
     }

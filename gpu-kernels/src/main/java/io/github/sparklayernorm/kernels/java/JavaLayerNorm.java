@@ -1,6 +1,7 @@
 package io.github.sparklayernorm.kernels.java;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
@@ -58,6 +59,9 @@ public final class JavaLayerNorm implements LayerNormEngine {
      */
     public static final String DEVICE = "the task's JVM thread";
 
+    /** Every batch's report: this engine does all its rows. */
+    private static final BatchReport REPORT = BatchReport.of(NAME);
+
     private final RowPasses passes;
 
     /** The engine on the fastest passes this JVM supports. */
@@ -95,7 +99,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
     }
 
     @Override
-    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+    public BatchReport normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
         if (stats != null) {
             stats.ensure(layout.rowCount());
@@ -108,10 +112,11 @@ public final class JavaLayerNorm implements LayerNormEngine {
                 normalizeRow(in, start, out, start, d, spec, scratch.sum, stats, r);
             }
         }
+        return REPORT;
     }
 
     @Override
-    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+    public BatchReport normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
         LayerNormEngine.checkBatch(in.length, out.length, layout, spec);
         if (stats != null) {
             stats.ensure(layout.rowCount());
@@ -124,6 +129,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
                 floatScalarPath(in, start, out, start, d, spec, scratch, stats, r);
             }
         }
+        return REPORT;
     }
 
     /**

@@ -1,6 +1,5 @@
 package io.github.sparklayernorm.kernels.opencl;
 
-import io.github.sparklayernorm.kernels.OpenClFailure;
 
 /**
  * Makes the OpenCL path fail on purpose, to test that failures are detected and handled: set the

@@ -4,7 +4,6 @@ import com.aparapi.Config;
 import com.aparapi.device.Device;
 import com.aparapi.device.OpenCLDevice;
 import com.aparapi.internal.opencl.OpenCLLoader;
-import io.github.sparklayernorm.kernels.OpenClFailure;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;

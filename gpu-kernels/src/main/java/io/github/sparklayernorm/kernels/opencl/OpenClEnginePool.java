@@ -1,7 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
 import com.aparapi.device.OpenCLDevice;
-import io.github.sparklayernorm.kernels.OpenClFailure;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -128,7 +127,7 @@ public final class OpenClEnginePool {
         if (FaultInjection.any()) {
             // So that an injected fault reaches every stage, compiling and the self-check included.
             for (OpenClLayerNorm idle = slots.idle.pollFirst(); idle != null; idle = slots.idle.pollFirst()) {
-                idle.close();
+                discard(idle);
             }
         }
         while (true) {
@@ -160,9 +159,7 @@ public final class OpenClEnginePool {
 
     private static OpenClLayerNorm create(OpenCLDevice device, Slots slots) {
         try {
-            OpenClLayerNorm engine = compile(device);
-            engine.markPooled();
-            return engine;
+            return compile(device);
         } catch (OpenClFailure e) {
             slots.live.decrementAndGet();
             boolean deviceIsBad = e.stage() == OpenClFailure.Stage.COMPILE || e.stage() == OpenClFailure.Stage.SELF_CHECK;
@@ -186,10 +183,17 @@ public final class OpenClEnginePool {
         DEVICES.get(engine.deviceId()).idle.offerFirst(engine);
     }
 
-    /** An engine closed: its context no longer counts against the device. */
-    static void closed(OpenClLayerNorm engine) {
+    /**
+     * Closes a borrowed engine that failed, instead of giving it back: its context no longer
+     * counts against the device, and a task waiting for one may make a new one.
+     */
+    public static void discard(OpenClLayerNorm engine) {
+        if (engine.closed()) {
+            return;
+        }
+        engine.close();
         Slots slots = DEVICES.get(engine.deviceId());
-        if (slots != null && engine.pooled()) {
+        if (slots != null) {
             slots.live.decrementAndGet();
         }
     }

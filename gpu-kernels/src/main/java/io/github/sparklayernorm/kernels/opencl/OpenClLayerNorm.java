@@ -5,10 +5,10 @@ import com.aparapi.Range;
 import com.aparapi.device.OpenCLDevice;
 import com.aparapi.exception.CompileFailedException;
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
-import io.github.sparklayernorm.kernels.OpenClFailure;
 import io.github.sparklayernorm.kernels.RowStatistics;
 import java.lang.reflect.Array;
 import java.util.Arrays;
@@ -55,12 +55,8 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private boolean selfChecking;
     private boolean ranOnce;
     private boolean closed;
-    /** Whether the pool counts this engine's context (engines made outside it are the maker's). */
-    private boolean pooled;
-    /** Rows of the latest batch whose device output was not finite though the Java engine's is: recomputed. */
-    private int faultyRows;
-    /** Their indices in the batch, in increasing order (the first {@link #faultyRows}). */
-    private int[] faultyRowIndices = new int[0];
+    /** What a batch without device faults reports: every row this device's. */
+    private final BatchReport report;
 
     /**
      * Compiles the kernel for the device.
@@ -74,6 +70,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         this.maxGroupSize = Integer.highestOneBit(Math.max(1, Math.min(LayerNormKernel.MAX_GROUP,
                 device.getMaxWorkGroupSize())));
         this.gpu = device.getType() == com.aparapi.device.Device.TYPE.GPU;
+        this.report = BatchReport.of(NAME + ": " + description);
         kernel.setExplicit(true);
         kernel.safeMax = SAFE_MAX;
         kernel.safeMin = SAFE_MIN;
@@ -178,32 +175,36 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         return device.getDeviceId();
     }
 
-    boolean pooled() {
-        return pooled;
+    boolean closed() {
+        return closed;
     }
 
-    void markPooled() {
-        pooled = true;
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Rows the device got wrong (an output that is not finite where the Java engine's is) were
+     * recomputed by the Java engine and are listed in the report: the caller counts them so, or
+     * fails if OpenCL was required.
+     */
+    @Override
+    public BatchReport normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        return normalizeBatch(in, out, layout, spec, stats);
     }
 
     @Override
-    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        normalizeBatch(in, out, layout, spec, stats);
-    }
-
-    @Override
-    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        normalizeBatch(in, out, layout, spec, stats);
+    public BatchReport normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        return normalizeBatch(in, out, layout, spec, stats);
     }
 
     /**
      * Both element types in one path: the per-value work is on the device, so the host side needs
      * no type-specialized code; the array's type picks the kernel's buffers ({@code useFloat}).
      */
-    private void normalizeBatch(Object in, Object out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+    private BatchReport normalizeBatch(Object in, Object out, BatchLayout layout, LayerNormSpec spec,
+                                       RowStatistics stats) {
         LayerNormEngine.checkBatch(Array.getLength(in), Array.getLength(out), layout, spec);
         if (layout.rowCount() == 0) {
-            return;
+            return report;
         }
         // Only the batch's own span is staged: a layout may start anywhere in a larger array.
         int base = layout.start(0);
@@ -225,7 +226,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             run(layout, spec, stats);
             transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> getArray(kernelOut));
         }
-        deliver(kernelOut, in, out, layout, spec, stats);
+        return deliver(kernelOut, in, out, layout, spec, stats);
     }
 
     /** A staging buffer's new length: at least {@code n}, and half as large again, so growth is rare. */
@@ -349,23 +350,6 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     }
 
     /**
-     * Rows of the latest batch whose device output held NaN or an infinity while the Java
-     * engine's does not: a device fault. They were recomputed by the Java engine; the caller
-     * counts them so, or fails if OpenCL was required.
-     */
-    public int faultyRowsInLastBatch() {
-        return faultyRows;
-    }
-
-    /** The index in the latest batch of its {@code i}-th faulty row ({@link #faultyRowsInLastBatch()}). */
-    public int faultyRow(int i) {
-        if (i < 0 || i >= faultyRows) {
-            throw new IndexOutOfBoundsException("faulty row " + i + " of " + faultyRows);
-        }
-        return faultyRowIndices[i];
-    }
-
-    /**
      * Copies the kernel's rows to {@code out}; rows it left (out of its safe range, or not finite)
      * are done by the exact Java engine instead, from {@code in}, which for those rows is intact
      * even when {@code out} is {@code in}.
@@ -373,14 +357,15 @@ public final class OpenClLayerNorm implements LayerNormEngine {
      * <p>A row the kernel did is checked on the host too: an output that is not finite (flagged by
      * the kernel, or found here) is a device fault unless the Java engine's output is not finite
      * either (a scale so large that the row overflows). Such rows are recomputed by the Java
-     * engine and counted in {@link #faultyRowsInLastBatch()}.
+     * engine and listed in the batch's report.
      */
-    private void deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec,
+    private BatchReport deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec,
                          RowStatistics stats) {
         if (stats != null) {
             stats.ensure(layout.rowCount());
         }
-        faultyRows = 0;
+        int faultyRows = 0;
+        int[] faultyRowIndices = null;
         boolean injectNaN = !selfChecking && FaultInjection.active(OpenClFailure.Stage.OUTPUT.word());
         RowStatistics one = stats == null ? null : new RowStatistics().ensure(1);
         int base = layout.start(0);
@@ -410,8 +395,8 @@ public final class OpenClLayerNorm implements LayerNormEngine {
                 exact.normalize((float[]) in, (float[]) out, row, spec, one);
             }
             if (suspect && allFinite(out, start, length)) {
-                if (faultyRows == faultyRowIndices.length) {
-                    faultyRowIndices = Arrays.copyOf(faultyRowIndices, Math.max(8, 2 * faultyRows));
+                if (faultyRowIndices == null || faultyRows == faultyRowIndices.length) {
+                    faultyRowIndices = faultyRowIndices == null ? new int[8] : Arrays.copyOf(faultyRowIndices, 2 * faultyRows);
                 }
                 faultyRowIndices[faultyRows++] = r;
             }
@@ -419,6 +404,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
                 stats.set(r, one.mean(0), one.invStdDev(0));
             }
         }
+        return faultyRows == 0 ? report : report.recomputed(faultyRowIndices, faultyRows);
     }
 
     private static boolean allFinite(Object values, int from, int length) {
@@ -459,7 +445,6 @@ public final class OpenClLayerNorm implements LayerNormEngine {
                     // device's context is the driver's to reclaim.
                 }
             }
-            OpenClEnginePool.closed(this);
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.github.sparklayernorm.kernels.opencl;
 
-import io.github.sparklayernorm.kernels.OpenClFailure;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,7 @@
 package io.github.sparklayernorm.kernels.routing;
 
 import io.github.sparklayernorm.kernels.Backend;
-import io.github.sparklayernorm.kernels.BackendListener;
-import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.opencl.OpenClFailure;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
@@ -35,25 +34,14 @@ public final class BackendSelector {
     }
 
     /**
+     * An engine for a task, to close when the task ends (it gives pooled OpenCL resources back).
+     *
      * @param assignedGpu the GPU Spark assigned to the task ("0", "1", ...), or {@code null}
-     * @return an engine to close when the task ends (it gives pooled OpenCL resources back)
-     */
-    public static RoutedLayerNorm open(Backend backend, String assignedGpu, BackendListener listener) {
-        return open(backend, assignedGpu, KernelShape.AUTO, listener);
-    }
-
-    /**
-     * As {@link #open(Backend, String, BackendListener)}, with the OpenCL kernel in {@code shape}
-     * ({@code auto}: the group shape on GPUs, the row shape elsewhere).
-     */
-    public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, BackendListener listener) {
-        return open(backend, assignedGpu, shape, false, listener);
-    }
-
-    /**
-     * As {@link #open(Backend, String, KernelShape, BackendListener)}; with {@code calibrate},
-     * backend {@code auto} measures each row shape on the device and on the Java engine first and
-     * keeps the faster for this JVM ({@code opencl} never leaves the device on speed grounds).
+     * @param shape the OpenCL kernel's shape ({@code auto}: the group shape on GPUs, the row shape
+     *     elsewhere)
+     * @param calibrate whether backend {@code auto} measures each row shape on the device and on
+     *     the Java engine first and keeps the faster for this JVM ({@code opencl} never leaves the
+     *     device on speed grounds)
      */
     public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, boolean calibrate,
                                        BackendListener listener) {
@@ -82,7 +70,7 @@ public final class BackendSelector {
                     }
                     return new RoutedLayerNorm(engine, false, calibrate, listener);
                 } catch (OpenClFailure e) {
-                    listener.fellBack(e);
+                    listener.fellBack(e.stage().word(), e.getMessage());
                     return new RoutedLayerNorm(null, false, listener);
                 }
         }

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.sparklayernorm.kernels.Backend;
-import io.github.sparklayernorm.kernels.BackendListener;
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.LayerNormEngineContract;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
@@ -63,12 +63,13 @@ class AutoCalibrationTest {
     }
 
     /** Normalizes one batch in place, as the Spark side does, and checks it against the Java engine. */
-    private static void batch(RoutedLayerNorm engine, int rows, int d, long seed) {
+    private static BatchReport batch(RoutedLayerNorm engine, int rows, int d, long seed) {
         float[] in = rows(rows, d, seed);
         float[] expected = new float[in.length];
         new JavaLayerNorm().normalize(in, expected, BatchLayout.uniform(rows, d), SPEC);
-        engine.normalize(in, in, BatchLayout.uniform(rows, d), SPEC);
+        BatchReport report = engine.normalize(in, in, BatchLayout.uniform(rows, d), SPEC);
         assertArrayEquals(expected, in, 1e-6f, "batch of " + rows + " x " + d);
+        return report;
     }
 
     @Test
@@ -77,8 +78,8 @@ class AutoCalibrationTest {
         try (RoutedLayerNorm engine = BackendSelector.open(Backend.AUTO, null, KernelShape.AUTO, true, decisions)) {
             for (int b = 0; b <= AutoCalibration.SAMPLES; b++) {
                 assertNull(AutoCalibration.decided(deviceOf(engine), "float rows of 64"), "still measuring at batch " + b);
-                batch(engine, 128, 64, b);
-                assertTrue(engine.lastBatchBackend().startsWith("opencl: "), "measured batches are the device's output");
+                assertTrue(batch(engine, 128, 64, b).backend().startsWith("opencl: "),
+                        "measured batches are the device's output");
             }
             AutoCalibration.Decision decision = AutoCalibration.decided(deviceOf(engine), "float rows of 64");
             assertNotNull(decision, "decided after a warm-up and " + AutoCalibration.SAMPLES + " measured batches");
@@ -86,15 +87,15 @@ class AutoCalibrationTest {
             assertTrue(decisions.heard.get(0).contains("ns per value (transfers included), the Java engine"),
                     decisions.heard.get(0));
 
-            batch(engine, 128, 64, 99);
-            assertEquals(decision.java, engine.lastBatchBackend().equals("java"), engine.lastBatchBackend());
-            assertEquals(decision.reason(), engine.lastBatchReason());
-            assertTrue(engine.lastBatchReason().endsWith("for float rows of 64"), engine.lastBatchReason());
+            BatchReport decided = batch(engine, 128, 64, 99);
+            assertEquals(decision.java, decided.backend().equals("java"), decided.toString());
+            assertEquals(decision.reason(), decided.reason());
+            assertTrue(decided.reason().endsWith("for float rows of 64"), decided.reason());
 
             // Another row length is another shape: measured anew.
-            batch(engine, 128, 96, 100);
+            BatchReport longer = batch(engine, 128, 96, 100);
             assertNull(AutoCalibration.decided(deviceOf(engine), "float rows of 96"));
-            assertTrue(engine.lastBatchBackend().startsWith("opencl: "));
+            assertTrue(longer.backend().startsWith("opencl: "), longer.toString());
         }
     }
 
@@ -102,9 +103,9 @@ class AutoCalibrationTest {
     void withoutCalibrationAutoKeepsTheDevice() {
         try (RoutedLayerNorm engine = BackendSelector.open(Backend.AUTO, null, KernelShape.AUTO, false, BackendListener.NONE)) {
             for (int b = 0; b < AutoCalibration.SAMPLES + 3; b++) {
-                batch(engine, 128, 64, b);
-                assertTrue(engine.lastBatchBackend().startsWith("opencl: "));
-                assertNull(engine.lastBatchReason());
+                BatchReport report = batch(engine, 128, 64, b);
+                assertTrue(report.backend().startsWith("opencl: "), report.toString());
+                assertNull(report.reason());
             }
             assertNull(AutoCalibration.decided(deviceOf(engine), "float rows of 64"));
         }
@@ -114,16 +115,16 @@ class AutoCalibrationTest {
     void backendOpenclNeverLeavesTheDeviceOnSpeedGrounds() {
         try (RoutedLayerNorm engine = BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, true, BackendListener.NONE)) {
             for (int b = 0; b < AutoCalibration.SAMPLES + 3; b++) {
-                batch(engine, 128, 64, b);
-                assertTrue(engine.lastBatchBackend().startsWith("opencl: "));
+                BatchReport report = batch(engine, 128, 64, b);
+                assertTrue(report.backend().startsWith("opencl: "), report.toString());
             }
             assertNull(AutoCalibration.decided(deviceOf(engine), "float rows of 64"));
         }
     }
 
+    /** The device auto takes here: the first OpenCL lists, CPU devices allowed. */
     private static String deviceOf(RoutedLayerNorm engine) {
-        return engine.lastBatchBackend().startsWith("opencl: ") ? engine.lastBatchBackend().substring("opencl: ".length())
-                : io.github.sparklayernorm.kernels.opencl.OpenClDevices.describe(
-                        io.github.sparklayernorm.kernels.opencl.OpenClDevices.all().get(0));
+        return io.github.sparklayernorm.kernels.opencl.OpenClDevices.describe(
+                io.github.sparklayernorm.kernels.opencl.OpenClDevices.all().get(0));
     }
 }

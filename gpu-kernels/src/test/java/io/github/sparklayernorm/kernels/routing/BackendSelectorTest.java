@@ -1,12 +1,12 @@
 package io.github.sparklayernorm.kernels.routing;
 
+import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.BatchLayout;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.Backend;
-import io.github.sparklayernorm.kernels.BackendListener;
-import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.opencl.OpenClFailure;
 import io.github.sparklayernorm.kernels.LayerNormEngineContract;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -36,7 +36,8 @@ class BackendSelectorTest {
         LayerNormEngine count(RoutedLayerNorm engine) {
             return new CountedEngine(engine, rows);
         }
-        final List<OpenClFailure> fallbacks = new ArrayList<>();
+        final List<String> fallbacks = new ArrayList<>();
+        final List<String> whys = new ArrayList<>();
         final List<String> opened = new ArrayList<>();
         final List<String> reasons = new ArrayList<>();
 
@@ -49,8 +50,9 @@ class BackendSelectorTest {
         }
 
         @Override
-        public void fellBack(OpenClFailure reason) {
-            fallbacks.add(reason);
+        public void fellBack(String step, String why) {
+            fallbacks.add(step);
+            whys.add(why);
         }
     }
 
@@ -83,7 +85,7 @@ class BackendSelectorTest {
     void javaBackendUsesTheJavaEngineAndCountsEveryRow() {
         Recorder recorder = new Recorder();
         double[] in = batch(50, 8);
-        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.JAVA, null, recorder))) {
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.JAVA, null, KernelShape.AUTO, false, recorder))) {
             assertArrayEquals(javaOutput(in, 50, 8), runBatches(engine, in, 50, 8), 0.0);
         }
         assertEquals(Map.of("java", 150L), recorder.rows);
@@ -97,7 +99,7 @@ class BackendSelectorTest {
         Recorder recorder = new Recorder();
         double[] in = batch(200, 64);
         double[] expected = javaOutput(in, 200, 64);
-        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.OPENCL, null, recorder))) {
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false, recorder))) {
             double[] out = runBatches(engine, in, 200, 64);
             for (int i = 0; i < out.length; i++) {
                 assertEquals(expected[i], out[i], 1e-12 * Math.max(1, Math.abs(expected[i])), "value " + i);
@@ -110,7 +112,7 @@ class BackendSelectorTest {
     @Test
     void autoWithoutAGpuUsesJavaAndDoesNotComplain() {
         Recorder recorder = new Recorder();
-        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, recorder))) {
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, KernelShape.AUTO, false, recorder))) {
             runBatches(engine, batch(10, 4), 10, 4);
         }
         String expected = OpenClDevices.gpus().isEmpty() ? "java" : "opencl";
@@ -126,19 +128,19 @@ class BackendSelectorTest {
     @Test
     void autoWithAnAssignedGpuOpenClCannotSeeFallsBackAndSaysWhy() {
         Recorder recorder = new Recorder();
-        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, "99", recorder))) {
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, "99", KernelShape.AUTO, false, recorder))) {
             runBatches(engine, batch(10, 4), 10, 4);
         }
         assertEquals(Map.of("java", 30L), recorder.rows);
         assertEquals(1, recorder.fallbacks.size());
-        assertTrue(recorder.fallbacks.get(0).getMessage().contains("Spark assigned GPU '99'"),
-                recorder.fallbacks.get(0).getMessage());
+        assertTrue(recorder.whys.get(0).contains("Spark assigned GPU '99'"),
+                recorder.whys.get(0));
     }
 
     @Test
     void openclWithAnAssignedGpuOpenClCannotSeeIsAnErrorThatSaysWhatWasFound() {
         OpenClFailure e = assertThrows(OpenClFailure.class,
-                () -> BackendSelector.open(Backend.OPENCL, "99", new Recorder()));
+                () -> BackendSelector.open(Backend.OPENCL, "99", KernelShape.AUTO, false, new Recorder()));
         assertTrue(e.getMessage().contains("Spark assigned GPU '99'") && e.getMessage().contains("found"),
                 e.getMessage());
     }
@@ -151,11 +153,11 @@ class BackendSelectorTest {
         System.setProperty(FAULT, "compile");
         Recorder recorder = new Recorder();
         double[] in = batch(40, 16);
-        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, recorder))) {
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, KernelShape.AUTO, false, recorder))) {
             assertArrayEquals(javaOutput(in, 40, 16), runBatches(engine, in, 40, 16), 0.0);
         }
         assertEquals(Map.of("java", 120L), recorder.rows);
-        assertEquals(OpenClFailure.Stage.COMPILE, recorder.fallbacks.get(0).stage());
+        assertEquals(OpenClFailure.Stage.COMPILE.word(), recorder.fallbacks.get(0));
     }
 
     @Test
@@ -163,7 +165,7 @@ class BackendSelectorTest {
     void compileFailureUnderOpenclIsAnError() {
         OpenClTestSupport.requireDevice();
         System.setProperty(FAULT, "compile");
-        OpenClFailure e = assertThrows(OpenClFailure.class, () -> BackendSelector.open(Backend.OPENCL, null, new Recorder()));
+        OpenClFailure e = assertThrows(OpenClFailure.class, () -> BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false, new Recorder()));
         assertEquals(OpenClFailure.Stage.COMPILE, e.stage());
     }
 
@@ -175,7 +177,7 @@ class BackendSelectorTest {
         Recorder recorder = new Recorder();
         double[] in = batch(40, 16);
         double[] out = new double[in.length];
-        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, recorder))) {
+        try (LayerNormEngine engine = recorder.count(BackendSelector.open(Backend.AUTO, null, KernelShape.AUTO, false, recorder))) {
             engine.normalize(in, out, BatchLayout.uniform(40, 16), LayerNormSpec.of(1e-5));
             System.setProperty(FAULT, "execute");
             java.util.Arrays.fill(out, -7.0);
@@ -186,14 +188,14 @@ class BackendSelectorTest {
         }
         assertEquals(Map.of("opencl", 40L, "java", 80L), recorder.rows, "no row lost or counted twice");
         assertEquals(1, recorder.fallbacks.size());
-        assertEquals(OpenClFailure.Stage.EXECUTE, recorder.fallbacks.get(0).stage());
+        assertEquals(OpenClFailure.Stage.EXECUTE.word(), recorder.fallbacks.get(0));
     }
 
     @Test
     @RequiresOpenClDevice
     void executionFailureUnderOpenclIsAnError() {
         OpenClTestSupport.requireDevice();
-        try (LayerNormEngine engine = BackendSelector.open(Backend.OPENCL, null, new Recorder())) {
+        try (LayerNormEngine engine = BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false, new Recorder())) {
             System.setProperty(FAULT, "execute");
             OpenClFailure e = assertThrows(OpenClFailure.class, () ->
                     engine.normalize(new float[8], new float[8], BatchLayout.uniform(2, 4), LayerNormSpec.of(1e-5)));

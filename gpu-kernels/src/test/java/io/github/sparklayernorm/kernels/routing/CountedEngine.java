@@ -1,13 +1,14 @@
 package io.github.sparklayernorm.kernels.routing;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
 import java.util.Map;
 
 /**
- * A routed engine whose batches are counted by backend ("java" or "opencl") after each call, as
+ * A routed engine whose batches are counted by backend ("java" or "opencl") from each call's report, as
  * the Spark side counts them: the batch's backend, with recomputed rows moved to "java".
  */
 final class CountedEngine implements LayerNormEngine {
@@ -25,22 +26,20 @@ final class CountedEngine implements LayerNormEngine {
     }
 
     @Override
-    public void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        engine.normalize(in, out, layout, spec, stats);
-        count(layout.rowCount());
+    public BatchReport normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        return count(engine.normalize(in, out, layout, spec, stats), layout.rowCount());
     }
 
     @Override
-    public void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
-        engine.normalize(in, out, layout, spec, stats);
-        count(layout.rowCount());
+    public BatchReport normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec, RowStatistics stats) {
+        return count(engine.normalize(in, out, layout, spec, stats), layout.rowCount());
     }
 
-    private void count(int batchRows) {
-        String backend = engine.lastBatchBackend().startsWith("opencl: ") ? "opencl" : engine.lastBatchBackend();
-        int recomputed = engine.recomputedRows();
+    private BatchReport count(BatchReport report, int batchRows) {
+        String backend = report.backend().startsWith("opencl: ") ? "opencl" : report.backend();
+        int recomputed = report.recomputedRows();
         for (int i = 1; i < recomputed; i++) {
-            if (engine.recomputedRow(i) <= engine.recomputedRow(i - 1)) {
+            if (report.recomputedRow(i) <= report.recomputedRow(i - 1)) {
                 throw new AssertionError("recomputed rows out of order");
             }
         }
@@ -50,6 +49,7 @@ final class CountedEngine implements LayerNormEngine {
         if (recomputed > 0) {
             rows.merge("java", (long) recomputed, Long::sum);
         }
+        return report;
     }
 
     @Override

@@ -7,8 +7,6 @@ import io.github.sparklayernorm.ml.exec.internal.CellFunction;
 import io.github.sparklayernorm.ml.plan.ColumnBinding;
 import io.github.sparklayernorm.ml.plan.ColumnType;
 import io.github.sparklayernorm.ml.plan.RowLength;
-import java.util.EnumMap;
-import java.util.Map;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.util.ArrayData;
@@ -175,19 +173,17 @@ public final class CellNormalizer implements CellFunction {
             invalid = new ColumnBatch.Invalid(InvalidReason.NON_FINITE, null);
         }
         if (invalid != null) {
-            t.skipped.merge(invalid.reason, 1L, Long::sum);
+            t.invalid.count(invalid.reason);
             return false;
         }
         return true;
     }
 
     private Object invalid(TaskState t, InvalidReason reason, String problem) {
-        if (handleInvalid == HandleInvalid.ERROR) {
-            throw HandleInvalid.error(stage, binding, problem, t.row);
-        }
+        t.invalid.cell(binding, reason, () -> problem, t.row, null);
         // keep (skip's filter dropped such rows before this): a null output, counted once per row.
         if (countsRows) {
-            t.kept.merge(reason, 1L, Long::sum);
+            t.invalid.count(reason);
         }
         return null;
     }
@@ -217,8 +213,8 @@ public final class CellNormalizer implements CellFunction {
         long validated;
         long read;
         long normalized;
-        final Map<InvalidReason, Long> skipped = new EnumMap<>(InvalidReason.class);
-        final Map<InvalidReason, Long> kept = new EnumMap<>(InvalidReason.class);
+        /** Under skip, the filter's dropped rows; under keep, the projection's kept ones. */
+        final InvalidRows invalid = new InvalidRows(stage, handleInvalid);
 
         ColumnBatch batch() {
             if (batch == null) {
@@ -243,7 +239,7 @@ public final class CellNormalizer implements CellFunction {
 
         TaskState() {
             new ExecutorBackendListener(stage).chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE,
-                    "inside Spark's plan, cell by cell (" + ExecutionPath.SETTING + ")");
+                    "inside Spark's plan, cell by cell (" + Execution.PATH_SETTING + ")");
             TaskContext context = TaskContext.get();
             if (context != null) {
                 // The filter's counts and the projection's apart: Spark may run them in different
@@ -269,8 +265,7 @@ public final class CellNormalizer implements CellFunction {
             if (normalized > 0) {
                 metrics.add(key, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, normalized);
             }
-            skipped.forEach((reason, n) -> metrics.add(filterKey, reason.skippedCounter(), n));
-            kept.forEach((reason, n) -> metrics.add(key, reason.keptCounter(), n));
+            invalid.flush(metrics, handleInvalid == HandleInvalid.SKIP ? filterKey : key);
             task = null;
         }
     }

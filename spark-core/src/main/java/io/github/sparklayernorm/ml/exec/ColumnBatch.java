@@ -1,10 +1,10 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.BatchLayout;
+import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
-import io.github.sparklayernorm.kernels.routing.RoutedLayerNorm;
 import io.github.sparklayernorm.ml.exec.internal.CatalystArrays;
 import io.github.sparklayernorm.ml.plan.ColumnType;
 import io.github.sparklayernorm.ml.plan.RowLength;
@@ -39,9 +39,6 @@ final class ColumnBatch {
     private final CatalystArrays.View view = new CatalystArrays.View();
     /** VectorUDT's struct for a dense vector: type 1, no size, no indices, the values. */
     private final GenericInternalRow denseVector = new GenericInternalRow(new Object[] {(byte) 1, null, null, null});
-    /** Which backend normalized the latest batch, and how many of its cells the Java engine recomputed. */
-    private String backend;
-    private int recomputedCells;
     /** The latest uniform layout (groups, or one cell), reused while batches keep its shape. */
     private BatchLayout uniform;
 
@@ -254,31 +251,20 @@ final class ColumnBatch {
     }
 
     /**
-     * Normalizes every cell of the batch in place; then {@link #backend()} and
-     * {@link #recomputedCells()} say which engine did it.
+     * Normalizes every cell of the batch in place on {@code engine}.
+     *
+     * @return the engine's report on the batch (see {@link #recomputedCells}), or {@code null} when
+     *     the batch is empty
      */
-    void normalize(RoutedLayerNorm engine, LayerNormSpec spec) {
-        backend = null;
-        recomputedCells = 0;
+    BatchReport normalize(LayerNormEngine engine, LayerNormSpec spec) {
         if (rows == 0) {
-            return;
-        }
-        normalize((LayerNormEngine) engine, spec);
-        backend = engine.lastBatchBackend();
-        countRecomputed(engine);
-    }
-
-    /** Normalizes every cell of the batch in place on {@code engine}; nothing is counted. */
-    void normalize(LayerNormEngine engine, LayerNormSpec spec) {
-        if (rows == 0) {
-            return;
+            return null;
         }
         BatchLayout layout = layout();
         if (type == ColumnType.FLOAT_ARRAY) {
-            engine.normalize(floats, floats, layout, spec, statistics);
-        } else {
-            engine.normalize(doubles, doubles, layout, spec, statistics);
+            return engine.normalize(floats, floats, layout, spec, statistics);
         }
+        return engine.normalize(doubles, doubles, layout, spec, statistics);
     }
 
     /**
@@ -301,20 +287,23 @@ final class ColumnBatch {
     }
 
     /**
-     * Cells of which the Java engine recomputed a row (a whole cell, or one of its groups) after a
-     * device fault: they count as the Java engine's. Engine rows come in increasing order, so
-     * each cell is counted once however many of its groups were recomputed.
+     * Cells of the batch of which the Java engine recomputed a row (a whole cell, or one of its
+     * groups) after a device fault, as {@code report} lists them: they count as the Java engine's.
+     * Engine rows come in increasing order, so each cell is counted once however many of its
+     * groups were recomputed.
      */
-    private void countRecomputed(RoutedLayerNorm engine) {
+    int recomputedCells(BatchReport report) {
+        int cells = 0;
         int lastCell = -1;
-        for (int i = 0; i < engine.recomputedRows(); i++) {
-            int row = engine.recomputedRow(i);
+        for (int i = 0; i < report.recomputedRows(); i++) {
+            int row = report.recomputedRow(i);
             int cell = groupSize == 0 ? row : cellHolding(row * groupSize);
             if (cell != lastCell) {
-                recomputedCells++;
+                cells++;
                 lastCell = cell;
             }
         }
+        return cells;
     }
 
     /** The cell whose values include index {@code value} of the batch. */
@@ -325,19 +314,6 @@ final class ColumnBatch {
             return at;
         }
         return -at - 2;
-    }
-
-    /**
-     * Which backend normalized the latest batch, as the metrics name it ("java", or "opencl: "
-     * and the device); {@code null} when the batch was empty.
-     */
-    String backend() {
-        return backend;
-    }
-
-    /** Cells of the latest batch the Java engine recomputed after a device fault: they are its, not {@link #backend()}'s. */
-    int recomputedCells() {
-        return recomputedCells;
     }
 
     /** Cell {@code index}'s mean (a Double, or an array per group); needs statistics. */

@@ -1,7 +1,6 @@
 package io.github.sparklayernorm.ml.exec;
 
-import io.github.sparklayernorm.kernels.BackendListener;
-import io.github.sparklayernorm.kernels.OpenClFailure;
+import io.github.sparklayernorm.kernels.routing.BackendListener;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,8 +24,8 @@ final class ExecutorBackendListener implements BackendListener {
     }
 
     @Override
-    public void recomputed(OpenClFailure.Stage stage, String device) {
-        if (LOGGED.add("recomputed " + stage + " " + device)) {
+    public void recomputed(String device, String what) {
+        if (LOGGED.add("recomputed " + device)) {
             LOG.warn("spark-layernorm: OpenCL device {} wrote NaN or infinite values for rows whose input is"
                     + " finite (a device fault); those rows were recomputed on the Java engine and are counted as"
                     + " its rows. Check the device and its driver.", device);
@@ -49,10 +48,10 @@ final class ExecutorBackendListener implements BackendListener {
     }
 
     @Override
-    public void fellBack(OpenClFailure reason) {
-        if (LOGGED.add("fallback " + reason.stage() + " " + reason.getMessage())) {
+    public void fellBack(String step, String why) {
+        if (LOGGED.add("fallback " + step + " " + why)) {
             LOG.warn("spark-layernorm ({}): OpenCL failed at {}: {}. This executor normalizes on the Java engine"
-                    + " instead; the results are the same within 1e-12.", stage, reason.stage(), reason.getMessage());
+                    + " instead; the results are the same within 1e-12.", stage, step, why);
         }
     }
 }

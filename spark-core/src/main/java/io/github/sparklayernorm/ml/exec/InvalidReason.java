@@ -16,18 +16,12 @@ public enum InvalidReason {
     public static final String SKIPPED = "skipped: ";
     public static final String KEPT = "kept: ";
 
-    private final String label;
     private final String skippedCounter;
     private final String keptCounter;
 
     InvalidReason(String label) {
-        this.label = label;
         this.skippedCounter = SKIPPED + label;
         this.keptCounter = KEPT + label;
-    }
-
-    public String label() {
-        return label;
     }
 
     String skippedCounter() {

@@ -1,6 +1,7 @@
 package io.github.sparklayernorm.ml.exec;
 
 import io.github.sparklayernorm.kernels.Backend;
+import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
@@ -107,8 +108,9 @@ public final class PartitionNormalizer implements PartitionFunction {
         /** Per slot of the batch: the row's number in the partition, and whether it is dropped. */
         private long[] rowNumbers = new long[rows.length];
         private boolean[] dropped = new boolean[rows.length];
-        /** Per slot: the reason its first invalid cell was kept with a null output, or null. */
-        private InvalidReason[] kept = new InvalidReason[rows.length];
+        /** Per slot: the reason of the row's first invalid cell, or null. */
+        private InvalidReason[] firstInvalid = new InvalidReason[rows.length];
+        private final InvalidRows invalidRows = new InvalidRows(stage, handleInvalid);
         private boolean closed;
 
         private final long partition;
@@ -179,7 +181,7 @@ public final class PartitionNormalizer implements PartitionFunction {
                 if (batchSize == rows.length) {
                     grow();
                 }
-                kept[batchSize] = null;
+                firstInvalid[batchSize] = null;
                 if (gather(row, batchSize)) {
                     rows[batchSize] = retained.keep(row, batchSize);
                     rowNumbers[batchSize] = rowNumber;
@@ -188,28 +190,31 @@ public final class PartitionNormalizer implements PartitionFunction {
                 }
             }
             for (ColumnBatch column : columns) {
-                column.normalize(engine, spec);
-                countBackend(column);
+                BatchReport report = column.normalize(engine, spec);
+                if (report != null) {
+                    countBackend(column, report);
+                }
             }
             dropNonFinite();
-            // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
-            metrics.add(partition, NormalizerMetrics.READ, read);
             if (handleInvalid == HandleInvalid.KEEP) {
                 for (int r = 0; r < batchSize; r++) {
-                    if (kept[r] != null) {
-                        metrics.add(partition, kept[r].keptCounter(), 1);
+                    if (firstInvalid[r] != null) {
+                        invalidRows.count(firstInvalid[r]);
                     }
                 }
             }
+            // Counted per batch: an accumulator update per row costs more than the row's arithmetic.
+            metrics.add(partition, NormalizerMetrics.READ, read);
+            invalidRows.flush(metrics, partition);
         }
 
         /** Each cell counts once, for the backend that normalized it; cells recomputed after a device fault are Java's. */
-        private void countBackend(ColumnBatch column) {
-            int recomputed = column.recomputedCells();
+        private void countBackend(ColumnBatch column, BatchReport report) {
+            int recomputed = column.recomputedCells(report);
             if (column.rowCount() > recomputed) {
                 // Under auto, a backend chosen by measurement says so: "java (measured faster than the device ...)".
-                String reason = engine.lastBatchReason();
-                metrics.add(partition, NormalizerMetrics.BACKEND + column.backend() + (reason == null ? "" : " (" + reason + ")"),
+                String reason = report.reason();
+                metrics.add(partition, NormalizerMetrics.BACKEND + report.backend() + (reason == null ? "" : " (" + reason + ")"),
                         column.rowCount() - recomputed);
             }
             if (recomputed > 0) {
@@ -222,7 +227,7 @@ public final class PartitionNormalizer implements PartitionFunction {
             rows = Arrays.copyOf(rows, size);
             rowNumbers = Arrays.copyOf(rowNumbers, size);
             dropped = Arrays.copyOf(dropped, size);
-            kept = Arrays.copyOf(kept, size);
+            firstInvalid = Arrays.copyOf(firstInvalid, size);
             int[][] cells = Arrays.copyOf(cell, size);
             for (int r = cell.length; r < size; r++) {
                 cells[r] = new int[bindings.size()];
@@ -243,21 +248,15 @@ public final class PartitionNormalizer implements PartitionFunction {
                         continue;
                     }
                     ColumnBinding binding = bindings.get(c);
-                    switch (handleInvalid) {
-                        case ERROR:
-                            throw invalidRow(binding, ColumnBatch.nonFinite(rows[r], binding.inputIndex(), binding.type()),
-                                    rowNumbers[r]);
-                        case SKIP:
-                            if (!dropped[r]) {
-                                dropped[r] = true;
-                                metrics.add(partition, InvalidReason.NON_FINITE.skippedCounter(), 1);
-                            }
-                            break;
-                        default:
-                            cell[r][c] = -1;
-                            if (kept[r] == null) {
-                                kept[r] = InvalidReason.NON_FINITE;
-                            }
+                    InternalRow row = rows[r];
+                    firstInvalid[r] = invalidRows.cell(binding, InvalidReason.NON_FINITE,
+                            () -> ColumnBatch.nonFinite(row, binding.inputIndex(), binding.type()), rowNumbers[r],
+                            firstInvalid[r]);
+                    if (handleInvalid == HandleInvalid.KEEP) {
+                        cell[r][c] = -1;
+                    } else if (!dropped[r]) {
+                        dropped[r] = true;
+                        invalidRows.count(firstInvalid[r]);
                     }
                 }
             }
@@ -284,27 +283,18 @@ public final class PartitionNormalizer implements PartitionFunction {
                     cellOfRow[c] = columns[c].rowCount() - 1;
                     continue;
                 }
-                switch (handleInvalid) {
-                    case ERROR:
-                        throw invalidRow(binding, invalid.problem, rowNumber);
-                    case SKIP:
-                        for (int done = 0; done < c; done++) {
-                            columns[done].removeLast();
-                        }
-                        metrics.add(partition, invalid.reason.skippedCounter(), 1);
-                        return false;
-                    default:
-                        cellOfRow[c] = -1;
-                        if (kept[slot] == null) {
-                            kept[slot] = invalid.reason;
-                        }
+                firstInvalid[slot] = invalidRows.cell(binding, invalid.reason, () -> invalid.problem, rowNumber,
+                        firstInvalid[slot]);
+                if (handleInvalid == HandleInvalid.SKIP) {
+                    for (int done = 0; done < c; done++) {
+                        columns[done].removeLast();
+                    }
+                    invalidRows.count(firstInvalid[slot]);
+                    return false;
                 }
+                cellOfRow[c] = -1;
             }
             return true;
-        }
-
-        private IllegalArgumentException invalidRow(ColumnBinding binding, String problem, long number) {
-            return HandleInvalid.error(stage, binding, problem, number);
         }
 
         synchronized void close() {

@@ -1,9 +1,9 @@
-package io.github.sparklayernorm.kernels;
+package io.github.sparklayernorm.kernels.routing;
 
 /**
  * What the choice of engine and its failures are, so that the caller can log them (Spark turns
- * these into executor log lines). Rows are counted from the engine itself, batch by batch
- * ({@code RoutedLayerNorm}). Calls come from the thread that normalizes.
+ * these into executor log lines). Rows are counted from each batch's
+ * {@link io.github.sparklayernorm.kernels.BatchReport}. Calls come from the thread that normalizes.
  */
 public interface BackendListener {
 
@@ -15,10 +15,10 @@ public interface BackendListener {
     }
 
     /**
-     * The device got some rows of a batch wrong (at {@code stage}: non-finite output of finite
-     * input); the Java engine recomputed them, and they are counted as its rows.
+     * {@code device} got some rows of a batch wrong ({@code what}: non-finite output of finite
+     * input); the Java engine recomputed them, and the batch's report lists them as its rows.
      */
-    default void recomputed(OpenClFailure.Stage stage, String device) {
+    default void recomputed(String device, String what) {
     }
 
     /**
@@ -28,8 +28,11 @@ public interface BackendListener {
     default void calibrated(String backend, String device, String figures) {
     }
 
-    /** The OpenCL path failed and the Java engine takes over; {@code reason} says why. */
-    default void fellBack(OpenClFailure reason) {
+    /**
+     * The OpenCL path failed at {@code step} ("compile", "execute", ...: where it failed) and the
+     * Java engine takes over; {@code why} says what happened.
+     */
+    default void fellBack(String step, String why) {
     }
 
     /** Hears nothing. */

@@ -1,4 +1,4 @@
-package io.github.sparklayernorm.kernels;
+package io.github.sparklayernorm.kernels.opencl;
 
 /**
  * The OpenCL path could not do its work. Raised by the project itself at each point where Aparapi
