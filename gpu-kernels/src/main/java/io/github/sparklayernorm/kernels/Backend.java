@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /** Which engine normalizes the rows. */
@@ -11,7 +12,13 @@ public enum Backend {
     /** A GPU when the executor has one, else Java; OpenCL failures fall back to Java with a warning. */
     AUTO;
 
-    public static final String[] NAMES = {"java", "opencl", "auto"};
+    /** The names params and options take: the constants in lower case. */
+    public static final String[] NAMES = Arrays.stream(values()).map(Backend::word).toArray(String[]::new);
+
+    /** How params, options and messages name this backend: "java", "opencl", "auto". */
+    public String word() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 
     public static Backend of(String name) {
         return valueOf(name.toUpperCase(Locale.ROOT));

@@ -61,14 +61,13 @@ public interface LayerNormEngine extends AutoCloseable {
             throw new IllegalArgumentException("the batch needs arrays of at least " + layout.end()
                     + " values, got input " + inLength + " and output " + outLength);
         }
-        int required = spec.requiredRowLength();
-        if (required < 0) {
+        if (spec.requiredRowLength() < 0) {
             return;
         }
         for (int r = 0; r < layout.rowCount(); r++) {
-            if (layout.length(r) != required) {
-                throw new IllegalArgumentException("row " + r + " has " + layout.length(r)
-                        + " values but scale/shift have " + required + "; every row must have their length");
+            String problem = spec.rowLengthProblem(layout.length(r));
+            if (problem != null) {
+                throw new IllegalArgumentException("row " + r + " " + problem);
             }
         }
     }

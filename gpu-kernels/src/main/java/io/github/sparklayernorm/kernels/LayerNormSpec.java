@@ -25,18 +25,19 @@ public final class LayerNormSpec implements Serializable {
     private final boolean centered;
 
     private LayerNormSpec(double epsilon, double[] scale, double[] shift, boolean centered) {
-        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-            throw new IllegalArgumentException(
-                    "epsilon must be finite and > 0 (it keeps constant rows finite), got " + epsilon);
+        String problem = epsilonProblem(epsilon);
+        if (problem == null) {
+            problem = affineProblem("scale", scale);
         }
-        requireFinite("scale", scale);
-        requireFinite("shift", shift);
-        if (scale != null && shift != null && scale.length != shift.length) {
-            throw new IllegalArgumentException("scale has " + scale.length + " values but shift has "
-                    + shift.length + "; both must have the row length");
+        if (problem == null) {
+            problem = affineProblem("shift", shift);
         }
-        if ((scale != null && scale.length == 0) || (shift != null && shift.length == 0)) {
-            throw new IllegalArgumentException("scale and shift, when given, must not be empty");
+        if (problem == null && scale != null && shift != null && scale.length != shift.length) {
+            problem = "scale has " + scale.length + " values but shift has " + shift.length
+                    + "; both must have the row length";
+        }
+        if (problem != null) {
+            throw new IllegalArgumentException(problem);
         }
         this.epsilon = epsilon;
         this.scale = scale == null ? null : scale.clone();
@@ -64,16 +65,47 @@ public final class LayerNormSpec implements Serializable {
         return centered;
     }
 
-    private static void requireFinite(String name, double[] values) {
+    /**
+     * The one rule for epsilon, wherever it is given: finite and above 0. Returns what is wrong
+     * with it in words, or {@code null}.
+     */
+    public static String epsilonProblem(double epsilon) {
+        return epsilon > 0 && !Double.isInfinite(epsilon) ? null
+                : "epsilon must be finite and > 0 (it keeps constant rows finite), got " + epsilon;
+    }
+
+    /**
+     * The one rule for scale and shift values, wherever they are given (the spec, the stages'
+     * params, the job's options): when given, not empty and every value finite. Returns what is
+     * wrong with {@code values} in words ("scale[1] is NaN; scale values must be finite"), or
+     * {@code null} when they are right or not given.
+     */
+    public static String affineProblem(String name, double[] values) {
         if (values == null) {
-            return;
+            return null;
+        }
+        if (values.length == 0) {
+            return name + " is empty; when given, it has one value per feature";
         }
         for (int i = 0; i < values.length; i++) {
             if (!Double.isFinite(values[i])) {
-                throw new IllegalArgumentException(name + "[" + i + "] is " + values[i]
-                        + "; " + name + " values must be finite");
+                return name + "[" + i + "] is " + values[i] + "; " + name + " values must be finite";
             }
         }
+        return null;
+    }
+
+    /**
+     * The one rule for a row's length against scale/shift: what is wrong with a row of
+     * {@code length} values, in words that follow the row's name ("has 4 values but scale/shift
+     * have 3; ..."), or {@code null} when the spec takes it.
+     */
+    public String rowLengthProblem(int length) {
+        int required = requiredRowLength();
+        if (required < 0 || length == required) {
+            return null;
+        }
+        return "has " + length + " values but scale/shift have " + required + "; every row must have their length";
     }
 
     public double epsilon() {
@@ -88,14 +120,6 @@ public final class LayerNormSpec implements Serializable {
     /** The shift (beta), or {@code null} for all zeros. Not copied: callers must not modify it. */
     public double[] shiftOrNull() {
         return shift;
-    }
-
-    public double[] scale() {
-        return scale == null ? null : scale.clone();
-    }
-
-    public double[] shift() {
-        return shift == null ? null : shift.clone();
     }
 
     /** The length every row must have, or -1 when rows may have any length. */

@@ -70,7 +70,7 @@ public abstract class LayerNormEngineContract {
     private void assertMatchesExact(String what, double[] row, LayerNormSpec spec) {
         double[] out = normalizeOne(row, spec);
         Tolerance.assertDoubleRowClose(what, out, 0,
-                ExactLayerNorm.of(row, spec.epsilon(), spec.scale(), spec.shift()), spec.scale(), spec.shift());
+                ExactLayerNorm.of(row, spec.epsilon(), spec.scaleOrNull(), spec.shiftOrNull()), spec.scaleOrNull(), spec.shiftOrNull());
     }
 
     // ---- accuracy on nasty rows ------------------------------------------------------------
@@ -238,7 +238,7 @@ public abstract class LayerNormEngineContract {
             widened[i] = row[i];
         }
         Tolerance.assertFloatRowClose(what, out, 0,
-                ExactLayerNorm.of(widened, spec.epsilon(), spec.scale(), spec.shift()), spec.scale(), spec.shift());
+                ExactLayerNorm.of(widened, spec.epsilon(), spec.scaleOrNull(), spec.shiftOrNull()), spec.scaleOrNull(), spec.shiftOrNull());
     }
 
     // ---- batches ---------------------------------------------------------------------------

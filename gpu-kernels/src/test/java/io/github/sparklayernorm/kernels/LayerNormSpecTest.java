@@ -42,6 +42,6 @@ class LayerNormSpecTest {
         double[] scale = {1, 2};
         LayerNormSpec spec = LayerNormSpec.of(1e-5, scale, null);
         scale[0] = 99;
-        assertEquals(1.0, spec.scale()[0]);
+        assertEquals(1.0, spec.scaleOrNull()[0]);
     }
 }

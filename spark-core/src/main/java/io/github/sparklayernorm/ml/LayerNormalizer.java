@@ -90,16 +90,9 @@ public class LayerNormalizer extends RowNormalizer<LayerNormalizer> {
         return getMeanCol();
     }
 
-    /** The checked parameters as one spec; scale and shift of different lengths are refused here. */
     @Override
     protected LayerNormSpec spec() {
-        double[] g = getScale();
-        double[] b = getShift();
-        if (g != null && b != null && g.length != b.length) {
-            throw new IllegalArgumentException(stageName() + ": scale has " + g.length + " values but shift has "
-                    + b.length + "; both must have the row length");
-        }
-        return LayerNormSpec.of(getEpsilon(), g, b);
+        return LayerNormSpec.of(getEpsilon(), getScale(), getShift());
     }
 
     @Override

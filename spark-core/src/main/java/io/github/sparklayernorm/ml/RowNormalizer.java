@@ -325,7 +325,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
 
     // ---- what subclasses say -----------------------------------------------------------------
 
-    /** What is computed, from the checked params; throws IllegalArgumentException naming the stage. */
+    /** What is computed, from the params; {@link LayerNormSpec} refuses params that do not go together. */
     protected abstract LayerNormSpec spec();
 
     /** The mean column, for normalizers that have one; {@code null} otherwise. */
@@ -369,7 +369,14 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
         }
         String[] inputs = single ? new String[] {getInputCol()} : getInputCols();
         String[] outputs = single ? new String[] {getOutputCol()} : getOutputCols();
-        return NormalizationPlan.resolve(stageName(), schema, inputs, outputs, spec(), getGroupSize(),
+        LayerNormSpec spec;
+        try {
+            spec = spec();
+        } catch (IllegalArgumentException e) {
+            // The params are each valid (Spark checked them as they were set); together they are not.
+            throw new IllegalArgumentException(stageName() + ": " + e.getMessage(), e);
+        }
+        return NormalizationPlan.resolve(stageName(), schema, inputs, outputs, spec, getGroupSize(),
                 new StatisticsColumns(meanColumn(), getInvStdDevCol()), invalid == HandleInvalid.KEEP);
     }
 

@@ -1,53 +1,42 @@
 package io.github.sparklayernorm.job;
 
+import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.ml.LayerNormalizer;
 import io.github.sparklayernorm.ml.RmsNormalizer;
 import io.github.sparklayernorm.ml.RowNormalizer;
+import io.github.sparklayernorm.ml.exec.HandleInvalid;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.ml.linalg.VectorUDT;
-import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.sql.Column;
-import org.apache.spark.sql.DataFrameReader;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
-import org.apache.spark.sql.streaming.DataStreamReader;
-import org.apache.spark.sql.streaming.DataStreamWriter;
-import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryException;
-import org.apache.spark.sql.streaming.Trigger;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructField;
-import org.apache.spark.sql.types.StructType;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine;
 
 /**
  * The batch job: reads a dataset, layer-normalizes its vector or array columns with
  * {@link LayerNormalizer}, writes the result, and prints a summary.
  *
  * <pre>
- * spark-submit --class io.github.sparklayernorm.job.LayerNormJob spark-core-VERSION-job.jar \
+ * spark-submit --class io.github.sparklayernorm.job.LayerNormJob spark-layernorm-job_2.13-VERSION-all.jar \
  *     --input in.parquet --output out.parquet --input-col features
  * </pre>
  *
@@ -77,23 +66,59 @@ public final class LayerNormJob implements Callable<Integer> {
         }
     }
 
-    /** Output formats and input formats. */
-    enum Format { parquet, orc, json, csv }
-
     /** Spark's save modes that make sense here. */
     enum Mode { errorifexists, overwrite }
 
     /** Layer normalization or RMS normalization. */
     enum Norm { layer, rms }
 
-    /** The stage's backends (its {@code backend} param). */
-    enum BackendChoice { auto, java, opencl }
+    /**
+     * The options that set a param of the stage take its default, and are checked by its rule: one
+     * source for each, so that the job and the stage cannot drift.
+     */
+    static final class StageDefaults implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(ArgSpec arg) {
+            if (!arg.isOption()) {
+                return null;
+            }
+            RowNormalizer<?> stage = new LayerNormalizer();
+            Param<?> param = stageParam(stage, ((OptionSpec) arg).longestName());
+            return param == null ? null : String.valueOf(stage.getOrDefault(param));
+        }
+    }
 
-    /** The stage's {@code handleInvalid} values. */
-    enum InvalidRows { error, skip, keep }
+    /** The stage's param that {@code option} sets, or {@code null} for an option of the job's own. */
+    static Param<?> stageParam(RowNormalizer<?> stage, String option) {
+        switch (option) {
+            case "--epsilon":
+                return stage.epsilon();
+            case "--backend":
+                return stage.backend();
+            case "--handle-invalid":
+                return stage.handleInvalid();
+            case "--batch-size":
+                return stage.batchSize();
+            default:
+                return null;
+        }
+    }
 
-    /** The most values --generate-sample writes: the sample is built on the driver. */
-    static final long MAX_SAMPLE_VALUES = 50_000_000L;
+    /** The values the stage's {@code backend} param takes. */
+    static final class BackendNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.asList(Backend.NAMES).iterator();
+        }
+    }
+
+    /** The values the stage's {@code handleInvalid} param takes. */
+    static final class HandleInvalidNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.asList(HandleInvalid.NAMES).iterator();
+        }
+    }
 
     @Spec
     CommandSpec spec;
@@ -128,7 +153,7 @@ public final class LayerNormJob implements Callable<Integer> {
             description = "Also write each row's 1/sqrt(var + epsilon) (for rms: the inverse RMS).")
     String invStdDevCol;
 
-    @Option(names = "--epsilon", paramLabel = "E", defaultValue = "1e-5",
+    @Option(names = "--epsilon", paramLabel = "E",
             description = "Added to the variance; finite and > 0 (default: ${DEFAULT-VALUE}).")
     double epsilon;
 
@@ -140,29 +165,30 @@ public final class LayerNormJob implements Callable<Integer> {
             description = "Beta (layer norm only): a comma list, a file of numbers, a .npy file, or FILE.safetensors:TENSOR.")
     String shift;
 
-    @Option(names = "--backend", paramLabel = "auto|java|opencl", defaultValue = "auto",
-            description = "Engine (default: ${DEFAULT-VALUE}).")
-    BackendChoice backend;
+    @Option(names = "--backend", paramLabel = "BACKEND", completionCandidates = BackendNames.class,
+            description = "Engine: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    String backend;
 
-    @Option(names = "--handle-invalid", paramLabel = "error|skip|keep", defaultValue = "error",
-            description = "Invalid rows: fail, drop, or keep with a null output (default: ${DEFAULT-VALUE}).")
-    InvalidRows handleInvalid;
+    @Option(names = "--handle-invalid", paramLabel = "POLICY", completionCandidates = HandleInvalidNames.class,
+            description = "Invalid rows: ${COMPLETION-CANDIDATES}: fail, drop, or keep with a null output"
+                    + " (default: ${DEFAULT-VALUE}).")
+    String handleInvalid;
 
     @Option(names = "--allow-empty-output", description = "Write the output even when every row read was skipped"
             + " (otherwise such a run fails and leaves any old output alone).")
     boolean allowEmptyOutput;
 
     @Option(names = "--batch-size", paramLabel = "ROWS",
-            description = "Rows per engine batch, 1 to " + RowNormalizer.MAX_BATCH_SIZE + ".")
-    Integer batchSize;
+            description = "Rows per engine batch, 1 to " + RowNormalizer.MAX_BATCH_SIZE + " (default: ${DEFAULT-VALUE}).")
+    int batchSize;
 
     @Option(names = "--input-format", paramLabel = "FORMAT", defaultValue = "parquet",
-            description = "parquet, orc, json or csv (default: ${DEFAULT-VALUE}).")
-    Format inputFormat;
+            description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    DataFormat inputFormat;
 
     @Option(names = "--output-format", paramLabel = "FORMAT", defaultValue = "parquet",
-            description = "parquet, orc, json or csv (default: ${DEFAULT-VALUE}).")
-    Format outputFormat;
+            description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    DataFormat outputFormat;
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "errorifexists",
             description = "errorifexists or overwrite (default: ${DEFAULT-VALUE}).")
@@ -217,22 +243,24 @@ public final class LayerNormJob implements Callable<Integer> {
 
     /** Runs the job; returns the exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine command = new CommandLine(new LayerNormJob(out, err))
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .setOut(out)
-                .setErr(err);
-        return command.execute(args);
+        return commandLine(new LayerNormJob(out, err)).setOut(out).setErr(err).execute(args);
+    }
+
+    /** The job's command line: its options, with the stage's defaults. */
+    static CommandLine commandLine(LayerNormJob job) {
+        return new CommandLine(job).setDefaultValueProvider(new StageDefaults()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
     /** Values picocli's types let through but the job cannot use: a usage error (exit 2), like a bad type. */
-    private void validateArguments() {
-        if (!(epsilon > 0) || Double.isInfinite(epsilon)) {
-            throw new ParameterException(spec.commandLine(), "--epsilon must be finite and > 0; got " + epsilon);
-        }
-        if (batchSize != null && (batchSize < 1 || batchSize > RowNormalizer.MAX_BATCH_SIZE)) {
-            throw new ParameterException(spec.commandLine(), "--batch-size must be from 1 to "
-                    + RowNormalizer.MAX_BATCH_SIZE + "; got " + batchSize);
-        }
+    void validateArguments() {
+        // The stage's names are lower case; the job, like its other choices, takes any case.
+        backend = backend.toLowerCase(Locale.ROOT);
+        handleInvalid = handleInvalid.toLowerCase(Locale.ROOT);
+        RowNormalizer<?> stage = new LayerNormalizer();
+        checkStageParam(stage, "--epsilon", epsilon);
+        checkStageParam(stage, "--backend", backend);
+        checkStageParam(stage, "--handle-invalid", handleInvalid);
+        checkStageParam(stage, "--batch-size", batchSize);
         if (!(progressInterval > 0) || progressInterval > 86_400) {
             throw new ParameterException(spec.commandLine(), "--progress-interval must be > 0 and at most a day, in"
                     + " seconds; got " + progressInterval);
@@ -241,7 +269,11 @@ public final class LayerNormJob implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--group-size must be >= 1; got " + groupSize);
         }
         if (generateSample != null) {
-            sampleShape();
+            try {
+                SampleData.parse(generateSample);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
         if (incremental && checkpoint == null) {
             throw new ParameterException(spec.commandLine(), "--incremental needs --checkpoint DIR: where the runs"
@@ -260,25 +292,14 @@ public final class LayerNormJob implements Callable<Integer> {
         }
     }
 
-    /** --generate-sample's ROWSxD, checked: both at least 1, and at most MAX_SAMPLE_VALUES values in all. */
-    private long[] sampleShape() {
-        String[] parts = generateSample.toLowerCase(Locale.ROOT).split("x", -1);
-        long rows = -1;
-        long d = -1;
-        if (parts.length == 2) {
-            try {
-                rows = Long.parseLong(parts[0].trim());
-                d = Long.parseLong(parts[1].trim());
-            } catch (NumberFormatException e) {
-                rows = -1;
-            }
+    /** A value the stage's param refuses is a usage error (exit 2), said with the param's own words. */
+    @SuppressWarnings("unchecked")
+    private void checkStageParam(RowNormalizer<?> stage, String option, Object value) {
+        Param<Object> param = (Param<Object>) stageParam(stage, option);
+        if (!Boolean.TRUE.equals(param.isValid().apply(value))) {
+            throw new ParameterException(spec.commandLine(), option + " is " + value + "; the stage's " + param.name()
+                    + " is " + param.doc());
         }
-        if (rows < 1 || d < 1 || rows > MAX_SAMPLE_VALUES / d) {
-            throw new ParameterException(spec.commandLine(), "--generate-sample wants ROWSxD with ROWS and D at least 1"
-                    + " and at most " + MAX_SAMPLE_VALUES + " values in all, such as 10000x16; got '"
-                    + generateSample + "'");
-        }
-        return new long[] {rows, d};
     }
 
     @Override
@@ -300,7 +321,7 @@ public final class LayerNormJob implements Callable<Integer> {
                 }
             }
             if (generateSample != null) {
-                generateSample(spark, hadoop);
+                writeSample(spark, hadoop);
             }
             requireInput(hadoop);
             if (incremental) {
@@ -310,12 +331,15 @@ public final class LayerNormJob implements Callable<Integer> {
                 requireOutputFree(hadoop);
             }
 
-            Dataset<Row> data = incremental ? readNewFiles(spark) : read(spark);
+            Dataset<Row> data = incremental ? inputFormat.readNewFiles(spark, input, inputCols, filesPerBatch)
+                    : inputFormat.read(spark, input, inputCols);
             Dataset<Row> normalized = normalizer.transform(data);
+            JobOutput sink = new JobOutput(spark, output, outputFormat);
             long written;
             try (JobProgress shown = new JobProgress(spark.sparkContext(), normalizer, err,
                     JobProgress.choose(quiet, progress), Math.round(progressInterval * 1000))) {
-                written = incremental ? append(spark, normalized, hadoop) : write(spark, normalized, normalizer, hadoop);
+                written = incremental ? sink.append(normalized, checkpoint)
+                        : sink.replace(normalized, normalizer, mode == Mode.overwrite, allowEmptyOutput);
             }
 
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -361,7 +385,7 @@ public final class LayerNormJob implements Callable<Integer> {
     }
 
     /** " (null: 3, length: 1)", or "" when there is nothing to say. */
-    private static String byReason(Map<String, Long> counts) {
+    static String byReason(Map<String, Long> counts) {
         if (counts.isEmpty()) {
             return "";
         }
@@ -370,7 +394,8 @@ public final class LayerNormJob implements Callable<Integer> {
         return text.append(')').toString();
     }
 
-    private static String rootMessage(Throwable e) {
+    /** The innermost IllegalArgumentException's message (the stage's own words), else the exception's. */
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         String message = String.valueOf(e.getMessage());
         while (t != null) {
@@ -412,13 +437,11 @@ public final class LayerNormJob implements Callable<Integer> {
         normalizer.setInputCols(inputCols.toArray(new String[0]))
                 .setOutputCols(outputs.toArray(new String[0]))
                 .setEpsilon(epsilon)
-                .setBackend(backend.name())
-                .setHandleInvalid(handleInvalid.name());
+                .setBackend(backend)
+                .setHandleInvalid(handleInvalid)
+                .setBatchSize(batchSize);
         if (scale != null) {
             normalizer.setScale(AffineValues.parse("--scale", scale));
-        }
-        if (batchSize != null) {
-            normalizer.setBatchSize(batchSize);
         }
         if (groupSize != null) {
             normalizer.setGroupSize(groupSize);
@@ -453,220 +476,14 @@ public final class LayerNormJob implements Callable<Integer> {
         }
     }
 
-    private Dataset<Row> read(SparkSession spark) {
-        DataFrameReader reader = spark.read().format(inputFormat.name());
-        if (inputFormat == Format.csv) {
-            reader = reader.option("header", "true").option("inferSchema", "true");
-        }
-        return arraysFromJson(reader.load(input));
-    }
-
-    /**
-     * The input files that earlier runs with this checkpoint have not processed, as a stream that
-     * Spark's file source reads in the input's schema (read from the files as a batch read would).
-     */
-    private Dataset<Row> readNewFiles(SparkSession spark) {
-        DataFrameReader schemaReader = spark.read().format(inputFormat.name());
-        if (inputFormat == Format.csv) {
-            schemaReader = schemaReader.option("header", "true").option("inferSchema", "true");
-        }
-        DataStreamReader reader = spark.readStream().format(inputFormat.name())
-                .schema(schemaReader.load(input).schema());
-        if (inputFormat == Format.csv) {
-            reader = reader.option("header", "true");
-        }
-        if (filesPerBatch != null) {
-            reader = reader.option("maxFilesPerTrigger", (long) filesPerBatch);
-        }
-        return arraysFromJson(reader.load(input));
-    }
-
-    /** CSV has no arrays: the job writes them as JSON arrays ("[1.0,2.0]") and reads them back so. */
-    private Dataset<Row> arraysFromJson(Dataset<Row> data) {
-        if (inputFormat == Format.csv) {
-            for (String col : inputCols) {
-                if (data.schema().getFieldIndex(col).isDefined()
-                        && data.schema().apply(col).dataType().equals(DataTypes.StringType)) {
-                    data = data.withColumn(col, functions.from_json(functions.col(quoted(col)),
-                            DataTypes.createArrayType(DataTypes.DoubleType)));
-                }
-            }
-        }
-        return data;
-    }
-
-    /**
-     * Writes to a fresh folder beside the output and moves it into place only when the job has
-     * succeeded ({@link OutputCommit}), so a failing job never leaves a half-written output nor
-     * destroys the old one. A run that read rows and would write none fails unless
-     * {@code --allow-empty-output}. Returns the rows written, counted from what was written (not
-     * from counters a retried task could have bumped twice).
-     */
-    private long write(SparkSession spark, Dataset<Row> normalized, RowNormalizer<?> normalizer, Configuration hadoop)
-            throws IOException, JobFailure {
-        Dataset<Row> data = inOutputFormat(normalized);
-        Path target = new Path(output);
-        FileSystem fs = target.getFileSystem(hadoop);
-        Path staging = OutputCommit.stagingFor(target);
-        boolean handedOver = false;
-        try {
-            data.write().format(outputFormat.name()).option("header", "true").save(staging.toString());
-            long written = rowsIn(spark, fs, staging);
-            long read = normalizer.rowsRead();
-            if (written == 0 && read > 0 && !allowEmptyOutput) {
-                throw new JobFailure("read " + read + " rows and would write none: " + normalizer.rowsSkipped()
-                        + " were skipped as invalid" + byReason(normalizer.rowsSkippedByReason())
-                        + "; nothing was written" + (fs.exists(target) ? " and " + output + " was left alone" : "")
-                        + ". Fix the data, or pass --allow-empty-output to write an empty output");
-            }
-            handedOver = true;
-            OutputCommit.replace(fs, staging, target, mode == Mode.overwrite);
-            return written;
-        } finally {
-            // A failed or refused write leaves a partial or unwanted folder; once handed over, the
-            // commit says where everything is and nothing is deleted here.
-            if (!handedOver && fs.exists(staging)) {
-                fs.delete(staging, true);
-            }
-        }
-    }
-
-    /**
-     * Appends the stream's rows to the output through Spark's file sink, micro-batch by micro-batch
-     * until the files there were at the start are done, each batch committed in the output's log
-     * and the checkpoint (exactly once across runs: see {@link IncrementalOutput}). Returns the
-     * rows this run added, counted from what the output's log holds before and after.
-     */
-    private long append(SparkSession spark, Dataset<Row> normalized, Configuration hadoop)
-            throws IOException, JobFailure {
-        Dataset<Row> data = inOutputFormat(normalized);
-        Path target = new Path(output);
-        FileSystem fs = target.getFileSystem(hadoop);
-        long before = committedRows(spark, fs, target);
-        StreamingQuery query = start(data.writeStream().format(outputFormat.name()).option("header", "true")
-                .option("checkpointLocation", checkpoint).outputMode("append").trigger(Trigger.AvailableNow()));
-        try {
-            query.awaitTermination();
-        } catch (StreamingQueryException e) {
-            throw new JobFailure("failed: " + rootMessage(e) + " (the micro-batches committed before stay written;"
-                    + " the next run with this --checkpoint goes on from there)");
-        }
-        return committedRows(spark, fs, target) - before;
-    }
-
-    /** Starts the query; Spark 3.5 declares a TimeoutException here, which Spark 4 does not. */
-    private StreamingQuery start(DataStreamWriter<Row> writer) throws JobFailure {
-        try {
-            return startDeclared(writer, output);
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new JobFailure("the incremental run did not start: " + e.getMessage());
-        }
-    }
-
-    @SuppressWarnings("RedundantThrows")
-    private static StreamingQuery startDeclared(DataStreamWriter<Row> writer, String path) throws Exception {
-        return writer.start(path);
-    }
-
-    /** The rows of an incremental output, as readers see them: the files its log lists. */
-    private long committedRows(SparkSession spark, FileSystem fs, Path folder) {
-        try {
-            if (!fs.exists(new Path(folder, IncrementalOutput.SINK_LOG))) {
-                return 0;
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-        return spark.read().format(outputFormat.name()).option("header", "true").load(folder.toString()).count();
-    }
-
-    /**
-     * The rows of a written folder, read back from its part files: Parquet and ORC answer from
-     * their footers. (By the files, not the folder: Spark skips a folder whose name starts with
-     * '.', as the staging folder's does so that readers of the parent skip it too.)
-     */
-    private long rowsIn(SparkSession spark, FileSystem fs, Path folder) throws IOException {
-        FileStatus[] files = fs.globStatus(new Path(folder, "part-*"));
-        if (files == null || files.length == 0) {
-            return 0;
-        }
-        String[] paths = new String[files.length];
-        for (int i = 0; i < files.length; i++) {
-            paths[i] = files[i].getPath().toString();
-        }
-        return spark.read().format(outputFormat.name()).option("header", "true").load(paths).count();
-    }
-
-    /** The rows as the output format can hold them (vectors as arrays in JSON and CSV, arrays as JSON in CSV). */
-    private Dataset<Row> inOutputFormat(Dataset<Row> normalized) {
-        Dataset<Row> data = outputFormat == Format.csv || outputFormat == Format.json ? flatVectors(normalized)
-                : normalized;
-        return outputFormat == Format.csv ? arraysAsJson(data) : data;
-    }
-
-    /** JSON and CSV cannot hold Spark ML vectors: write them as arrays of doubles. */
-    private static Dataset<Row> flatVectors(Dataset<Row> data) {
-        List<Column> columns = new ArrayList<>();
-        for (StructField field : data.schema().fields()) {
-            Column column = functions.col(quoted(field.name()));
-            if (field.dataType() instanceof VectorUDT) {
-                column = org.apache.spark.ml.functions.vector_to_array(column, "float64").as(field.name());
-            }
-            columns.add(column);
-        }
-        return data.select(columns.toArray(new Column[0]));
-    }
-
-    private static Dataset<Row> arraysAsJson(Dataset<Row> data) {
-        List<Column> columns = new ArrayList<>();
-        for (StructField field : data.schema().fields()) {
-            Column column = functions.col(quoted(field.name()));
-            if (field.dataType() instanceof ArrayType) {
-                column = functions.to_json(column).as(field.name());
-            }
-            columns.add(column);
-        }
-        return data.select(columns.toArray(new Column[0]));
-    }
-
-    private static String quoted(String name) {
-        return "`" + name.replace("`", "``") + "`";
-    }
-
-    /** Rows of device readings: a common pattern seen through each row's own gain and offset. */
-    private void generateSample(SparkSession spark, Configuration hadoop) throws IOException {
+    /** Writes the sample to --input in --input-format, unless something is there already. */
+    private void writeSample(SparkSession spark, Configuration hadoop) throws IOException {
         Path path = new Path(input);
         if (path.getFileSystem(hadoop).exists(path)) {
             return;
         }
-        long[] shape = sampleShape();
-        int rows = (int) shape[0];
-        int d = (int) shape[1];
-        SplittableRandom random = new SplittableRandom(42);
-        List<Row> data = new ArrayList<>(rows);
-        for (int id = 0; id < rows; id++) {
-            double gain = Math.pow(10, -2 + 5 * random.nextDouble());
-            double offset = 1e6 * (random.nextDouble() - 0.5);
-            double[] values = new double[d];
-            for (int j = 0; j < d; j++) {
-                values[j] = offset + gain * (Math.sin(j) + 0.05 * (random.nextDouble() - 0.5));
-            }
-            data.add(RowFactory.create((long) id, Vectors.dense(values)));
-        }
-        StructType schema = new StructType(new StructField[] {
-            DataTypes.createStructField("id", DataTypes.LongType, false),
-            DataTypes.createStructField("features", SQLDataTypes.VectorType(), false)});
-        Dataset<Row> sample = flatVectorsFor(spark.createDataFrame(data, schema));
-        sample.write().format(inputFormat.name()).option("header", "true").save(input);
-        out.println("LayerNormJob: wrote a sample of " + rows + " rows x " + d + " values to " + input);
-    }
-
-    private Dataset<Row> flatVectorsFor(Dataset<Row> sample) {
-        if (inputFormat == Format.csv) {
-            return arraysAsJson(flatVectors(sample));
-        }
-        return inputFormat == Format.json ? flatVectors(sample) : sample;
+        SampleData sample = SampleData.parse(generateSample);
+        inputFormat.writable(sample.frame(spark)).write().format(inputFormat.name()).option("header", "true").save(input);
+        out.println("LayerNormJob: wrote a sample of " + sample.rows + " rows x " + sample.d + " values to " + input);
     }
 }

@@ -182,10 +182,9 @@ public final class JavaLayerNorm implements LayerNormEngine {
                 throw new IllegalArgumentException("a row of " + length + " values at " + offset
                         + " does not fit an array of " + arrayLength);
             }
-            int required = spec.requiredRowLength();
-            if (required >= 0 && length != required) {
-                throw new IllegalArgumentException("the row has " + length + " values but scale/shift have "
-                        + required + "; every row must have their length");
+            String problem = spec.rowLengthProblem(length);
+            if (problem != null) {
+                throw new IllegalArgumentException("the row " + problem);
             }
         }
     }

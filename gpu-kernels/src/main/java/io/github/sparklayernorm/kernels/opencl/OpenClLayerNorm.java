@@ -336,8 +336,8 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         if (spec.equals(loadedSpec)) {
             return;
         }
-        double[] scale = spec.scale();
-        double[] shift = spec.shift();
+        double[] scale = spec.scaleOrNull();
+        double[] shift = spec.shiftOrNull();
         kernel.rms = spec.centered() ? 0 : 1;
         kernel.hasScale = scale == null ? 0 : 1;
         kernel.hasShift = shift == null ? 0 : 1;

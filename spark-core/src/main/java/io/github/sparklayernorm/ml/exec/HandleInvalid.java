@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.ml.exec;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /** Spark MLlib's convention for invalid rows; {@link InvalidRows} applies it. */
@@ -11,7 +12,9 @@ public enum HandleInvalid {
     /** Keep the row, with a null output for the invalid column. */
     KEEP;
 
-    public static final String[] NAMES = {"error", "skip", "keep"};
+    /** The names the param takes: the constants in lower case. */
+    public static final String[] NAMES = Arrays.stream(values()).map(v -> v.name().toLowerCase(Locale.ROOT))
+            .toArray(String[]::new);
 
     public static HandleInvalid of(String name) {
         return valueOf(name.toUpperCase(Locale.ROOT));

@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.ml.param;
 
+import io.github.sparklayernorm.kernels.LayerNormSpec;
 import java.io.Serializable;
 import scala.runtime.AbstractFunction1;
 
@@ -10,7 +11,7 @@ import scala.runtime.AbstractFunction1;
  */
 public final class ParamValidation {
 
-    /** Finite and strictly positive: what epsilon must be. */
+    /** Finite and strictly positive: what epsilon must be ({@link LayerNormSpec}'s rule). */
     public static AbstractFunction1<Object, Object> finitePositive() {
         return new FinitePositive();
     }
@@ -25,8 +26,7 @@ public final class ParamValidation {
 
         @Override
         public Object apply(Object value) {
-            double v = ((Number) value).doubleValue();
-            return v > 0 && !Double.isInfinite(v);
+            return LayerNormSpec.epsilonProblem(((Number) value).doubleValue()) == null;
         }
     }
 
@@ -35,15 +35,8 @@ public final class ParamValidation {
 
         @Override
         public Object apply(double[] values) {
-            if (values == null || values.length == 0) {
-                return false;
-            }
-            for (double v : values) {
-                if (!Double.isFinite(v)) {
-                    return false;
-                }
-            }
-            return true;
+            // The spec's own rule, so that a param refuses exactly what the spec would.
+            return values != null && LayerNormSpec.affineProblem("values", values) == null;
         }
     }
 
