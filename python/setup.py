@@ -56,9 +56,4 @@ class BuildWithJars(build_py):
             shutil.copy(jar, target)
 
 
-# The license and the notice of the bundled code live at the repository's root; the package
-# declares them (pyproject.toml: license-files), which must lie beside it.
-for name in ("LICENSE", "NOTICE"):
-    shutil.copy(os.path.join(ROOT, name), os.path.join(HERE, name))
-
 setup(version=maven_version(), cmdclass={"build_py": BuildWithJars})

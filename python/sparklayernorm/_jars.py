@@ -4,9 +4,13 @@ import os
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
-#: PySpark lines the package supports, and the Scala version of their jars. Tested in CI: 3.5 (classic),
-#: 4.1 and 4.3 (classic and Spark Connect); the 2.13 jar is built against Spark 4.2.
+#: PySpark lines the package supports, and the Scala version of their jars; the 2.13 jar is built
+#: against Spark 4.2.
 SCALA_FOR_SPARK = {"3.5": "2.12", "4.0": "2.13", "4.1": "2.13", "4.2": "2.13", "4.3": "2.13"}
+
+#: The lines the tests run on (python/run-tests.sh, one requirements-test-LINE.txt each), and how:
+#: Spark 3.5 has no ML over Spark Connect.
+TESTED = {"3.5": ("classic",), "4.1": ("classic", "Spark Connect"), "4.3": ("classic", "Spark Connect")}
 
 
 def _spark_line(version):

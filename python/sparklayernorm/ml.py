@@ -5,72 +5,40 @@ The classes live under the Java package's name (``__module__``), which ``sparkla
 in ``sys.modules``: PySpark finds a saved stage's Python class from its Java class name, and Spark
 Connect names the Java class from the Python class's module.
 """
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, TypeVar
 
+import numpy as np
 from pyspark import keyword_only
 from pyspark.ml.param import Param, Params, TypeConverters
+from pyspark.ml.param.shared import HasHandleInvalid, HasInputCol, HasInputCols, HasOutputCol, HasOutputCols
 from pyspark.ml.util import JavaMLReadable, JavaMLWritable
 from pyspark.ml.wrapper import JavaTransformer
 
 JAVA_PACKAGE = "io.github.sparklayernorm.ml"
 
-#: The Java stages' defaults (Spark Connect sends only the params a user set, so these must agree).
+#: The Java stages' defaults (Spark Connect sends only the params a user set, so these must agree;
+#: test_stages.py checks that they do).
 DEFAULT_EPSILON = 1e-5
 DEFAULT_BATCH_SIZE = 4096
 MAX_BATCH_SIZE = 1 << 20
 
+#: The stage a setter is called on, which it returns.
+S = TypeVar("S", bound="_RowNormalizerParams")
+
 
 def _to_list_float(value: Any) -> List[float]:
     """A list of floats from a list, a tuple or a numpy array of any float dtype (weights often are float32)."""
-    try:
-        import numpy as np
-
-        if isinstance(value, np.ndarray):
-            if value.dtype.kind not in "fiu":
-                raise TypeError("Could not convert a numpy array of dtype %s to a list of floats" % value.dtype)
-            return [float(v) for v in value.ravel().tolist()]
-    except ImportError:
-        pass
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "fiu":
+            raise TypeError("Could not convert a numpy array of dtype %s to a list of floats" % value.dtype)
+        return [float(v) for v in value.ravel().tolist()]
     return TypeConverters.toListFloat(value)
 
 
-def _require_stage_class(java_class: str) -> None:
-    """A clear error where the library's jar is missing from a classic session's class path."""
-    from pyspark.sql.utils import is_remote
-
-    if is_remote():
-        return
-    from pyspark import SparkContext
-    from py4j.java_gateway import JavaClass
-
-    sc = SparkContext._active_spark_context
-    if sc is None:
-        raise RuntimeError("%s needs an active SparkSession; start one first, with the library's jar:"
-                           " SparkSession.builder.config('spark.jars', sparklayernorm.jar_path())"
-                           % java_class.rsplit(".", 1)[-1])
-    target: Any = sc._jvm
-    for part in java_class.split("."):
-        target = getattr(target, part)
-    if not isinstance(target, JavaClass):
-        raise RuntimeError(
-            "the spark-layernorm jar is not on this Spark session's class path (%s not found). Start the"
-            " session with it: SparkSession.builder.config('spark.jars', sparklayernorm.jar_path());"
-            " with spark-submit or pyspark, pass --jars with that path" % java_class)
-
-
-class _RowNormalizerParams(Params):
-    """The params both stages share (the Java RowNormalizer's), with its docs and defaults."""
-
-    inputCol: "Param[str]" = Param(Params._dummy(), "inputCol", "input column name",
-                                   typeConverter=TypeConverters.toString)
-    outputCol: "Param[str]" = Param(Params._dummy(), "outputCol", "output column name",
-                                    typeConverter=TypeConverters.toString)
-    inputCols: "Param[List[str]]" = Param(Params._dummy(), "inputCols",
-                                          "input column names, normalized in one pass",
-                                          typeConverter=TypeConverters.toListString)
-    outputCols: "Param[List[str]]" = Param(Params._dummy(), "outputCols",
-                                           "output column names, one per input column",
-                                           typeConverter=TypeConverters.toListString)
+class _RowNormalizerParams(HasInputCol, HasOutputCol, HasInputCols, HasOutputCols, HasHandleInvalid):
+    """The params both stages share (the Java RowNormalizer's), with its docs and defaults. The
+    columns and handleInvalid come from PySpark's shared params, as PySpark's own feature stages do;
+    handleInvalid is declared again because this stage also keeps invalid rows ('keep')."""
 
     epsilon: "Param[float]" = Param(
         Params._dummy(), "epsilon",
@@ -86,6 +54,12 @@ class _RowNormalizerParams(Params):
         "normalize each consecutive block of this many values of a row on its own (one token of a"
         " flattened [tokens x hidden] row); unset: the whole row. Rows must be a multiple of it",
         typeConverter=TypeConverters.toInt)
+    invStdDevCol: "Param[str]" = Param(
+        Params._dummy(), "invStdDevCol",
+        "optional output column with each row's inverse standard deviation: 1 / sqrt(var + epsilon)"
+        " for layer normalization (ONNX's InvStdDev), 1 / sqrt(mean(x^2) + epsilon) for RMS"
+        " normalization; a double, or one per group with groupSize",
+        typeConverter=TypeConverters.toString)
     handleInvalid: "Param[str]" = Param(
         Params._dummy(), "handleInvalid",
         "how to handle invalid rows (null, empty, NaN or infinite values, a length other than scale/shift's):"
@@ -103,46 +77,49 @@ class _RowNormalizerParams(Params):
         % MAX_BATCH_SIZE,
         typeConverter=TypeConverters.toInt)
 
+    _JAVA_CLASS: str
+
     def __init__(self, *args: Any):
         super().__init__(*args)
-        self._setDefault(outputCol=self.uid + "__output", epsilon=DEFAULT_EPSILON, handleInvalid="error",
-                         backend="auto", batchSize=DEFAULT_BATCH_SIZE)
+        self._setDefault(epsilon=DEFAULT_EPSILON, handleInvalid="error", backend="auto", batchSize=DEFAULT_BATCH_SIZE)
 
     def _make_java_stage(self) -> None:
         """The Java stage this wraps, under the same uid (under Connect: its class name)."""
-        _require_stage_class(self._JAVA_CLASS)
-        self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+        from pyspark.sql import SparkSession
+        from pyspark.sql.utils import is_remote
 
-    def _set_given(self, kwargs: Dict[str, Any]) -> Any:
+        name = self._JAVA_CLASS.rsplit(".", 1)[-1]
+        if not is_remote() and SparkSession.getActiveSession() is None:
+            raise RuntimeError("%s needs an active SparkSession; start one first, with the library's jar:"
+                               " SparkSession.builder.config('spark.jars', sparklayernorm.jar_path())" % name)
+        try:
+            self._java_obj = self._new_java_obj(self._JAVA_CLASS, self.uid)
+        except TypeError as e:
+            # Py4J names a class it cannot find a package, and a package cannot be called.
+            if "JavaPackage" not in str(e):
+                raise
+            raise RuntimeError(
+                "the spark-layernorm jar is not on this Spark session's class path (%s not found). Start the"
+                " session with it: SparkSession.builder.config('spark.jars', sparklayernorm.jar_path());"
+                " with spark-submit or pyspark, pass --jars with that path" % self._JAVA_CLASS) from None
+
+    def _set_given(self: S, kwargs: Dict[str, Any]) -> S:
         # Only what the caller gave: a default is not a set param (Spark Connect sends only set ones).
         return self._set(**{k: v for k, v in kwargs.items() if v is not None})
-
-    def getInputCol(self) -> str:
-        return self.getOrDefault(self.inputCol)
-
-    def getOutputCol(self) -> str:
-        return self.getOrDefault(self.outputCol)
-
-    def getInputCols(self) -> List[str]:
-        return self.getOrDefault(self.inputCols)
-
-    def getOutputCols(self) -> List[str]:
-        return self.getOrDefault(self.outputCols)
 
     def getEpsilon(self) -> float:
         return self.getOrDefault(self.epsilon)
 
     def getScale(self) -> Optional[List[float]]:
+        """The scale, or ``None`` when unset (all ones)."""
         return self.getOrDefault(self.scale) if self.isDefined(self.scale) else None
 
-    def getGroupSize(self) -> Optional[int]:
-        return self.getOrDefault(self.groupSize) if self.isDefined(self.groupSize) else None
+    def getGroupSize(self) -> int:
+        """The group size, or 0 when unset (the whole row is one group), as the Java stage says."""
+        return self.getOrDefault(self.groupSize) if self.isDefined(self.groupSize) else 0
 
     def getInvStdDevCol(self) -> Optional[str]:
         return self.getOrDefault(self.invStdDevCol) if self.isDefined(self.invStdDevCol) else None
-
-    def getHandleInvalid(self) -> str:
-        return self.getOrDefault(self.handleInvalid)
 
     def getBackend(self) -> str:
         return self.getOrDefault(self.backend)
@@ -150,38 +127,38 @@ class _RowNormalizerParams(Params):
     def getBatchSize(self) -> int:
         return self.getOrDefault(self.batchSize)
 
-    def setInputCol(self, value: str) -> Any:
+    def setInputCol(self: S, value: str) -> S:
         return self._set(inputCol=value)
 
-    def setOutputCol(self, value: str) -> Any:
+    def setOutputCol(self: S, value: str) -> S:
         return self._set(outputCol=value)
 
-    def setInputCols(self, value: List[str]) -> Any:
+    def setInputCols(self: S, value: List[str]) -> S:
         return self._set(inputCols=value)
 
-    def setOutputCols(self, value: List[str]) -> Any:
+    def setOutputCols(self: S, value: List[str]) -> S:
         return self._set(outputCols=value)
 
-    def setEpsilon(self, value: float) -> Any:
+    def setEpsilon(self: S, value: float) -> S:
         return self._set(epsilon=value)
 
-    def setScale(self, value: Any) -> Any:
+    def setScale(self: S, value: Any) -> S:
         """Gamma, one value per feature: a list or a numpy array (e.g. from :func:`read_tensor`)."""
         return self._set(scale=value)
 
-    def setGroupSize(self, value: int) -> Any:
+    def setGroupSize(self: S, value: int) -> S:
         return self._set(groupSize=value)
 
-    def setInvStdDevCol(self, value: str) -> Any:
+    def setInvStdDevCol(self: S, value: str) -> S:
         return self._set(invStdDevCol=value)
 
-    def setHandleInvalid(self, value: str) -> Any:
+    def setHandleInvalid(self: S, value: str) -> S:
         return self._set(handleInvalid=value)
 
-    def setBackend(self, value: str) -> Any:
+    def setBackend(self: S, value: str) -> S:
         return self._set(backend=value)
 
-    def setBatchSize(self, value: int) -> Any:
+    def setBatchSize(self: S, value: int) -> S:
         return self._set(batchSize=value)
 
 
@@ -190,8 +167,11 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
     ``y = scale * (x - mean(x)) / sqrt(var(x) + epsilon) + shift``, with the biased variance, as
     PyTorch's ``nn.LayerNorm`` and ONNX's ``LayerNormalization`` compute it.
 
-    >>> ln = LayerNormalizer(inputCol="features", outputCol="normalized", scale=gamma, shift=beta)
-    >>> ln.transform(df)
+    >>> from pyspark.ml.linalg import Vectors
+    >>> df = spark.createDataFrame([(Vectors.dense([1.0, 2.0, 3.0]),)], ["features"])
+    >>> ln = LayerNormalizer(inputCol="features", outputCol="normalized", scale=[1.0, 1.0, 2.0], shift=[0.0, 0.5, 0.0])
+    >>> ln.transform(df).head().normalized.toArray().round(4).tolist()
+    [-1.2247, 0.5, 2.4495]
     """
 
     __module__ = JAVA_PACKAGE
@@ -206,13 +186,6 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
         Params._dummy(), "meanCol",
         "optional output column with each row's mean (ONNX's Mean): a double, or one per group with groupSize",
         typeConverter=TypeConverters.toString)
-    invStdDevCol: "Param[str]" = Param(
-        Params._dummy(), "invStdDevCol",
-        "optional output column with each row's inverse standard deviation: 1 / sqrt(var + epsilon)"
-        " for layer normalization (ONNX's InvStdDev), 1 / sqrt(mean(x^2) + epsilon) for RMS"
-        " normalization; a double, or one per group with groupSize",
-        typeConverter=TypeConverters.toString)
-
     _input_kwargs: Dict[str, Any]
 
     @keyword_only
@@ -253,17 +226,17 @@ class LayerNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["Lay
 class RmsNormalizer(JavaTransformer, _RowNormalizerParams, JavaMLReadable["RmsNormalizer"], JavaMLWritable):
     """RMS normalization of each row: ``y = scale * x / sqrt(mean(x^2) + epsilon)``, as PyTorch's
     ``nn.RMSNorm`` and ONNX's ``RMSNormalization``. Epsilon defaults to 1e-5 (ONNX); set it to match
-    the model (PyTorch: the dtype's machine epsilon; Keras: 1e-6)."""
+    the model (PyTorch: the dtype's machine epsilon; Keras: 1e-6).
+
+    >>> from pyspark.ml.linalg import Vectors
+    >>> df = spark.createDataFrame([(Vectors.dense([3.0, 4.0]),)], ["features"])
+    >>> rms = RmsNormalizer(inputCol="features", outputCol="normalized", epsilon=1e-6)
+    >>> rms.transform(df).head().normalized.toArray().round(4).tolist()
+    [0.8485, 1.1314]
+    """
 
     __module__ = JAVA_PACKAGE
     _JAVA_CLASS = JAVA_PACKAGE + ".RmsNormalizer"
-
-    invStdDevCol: "Param[str]" = Param(
-        Params._dummy(), "invStdDevCol",
-        "optional output column with each row's inverse standard deviation: 1 / sqrt(var + epsilon)"
-        " for layer normalization (ONNX's InvStdDev), 1 / sqrt(mean(x^2) + epsilon) for RMS"
-        " normalization; a double, or one per group with groupSize",
-        typeConverter=TypeConverters.toString)
 
     _input_kwargs: Dict[str, Any]
 

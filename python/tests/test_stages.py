@@ -151,7 +151,7 @@ def test_python_defaults_are_the_java_defaults(spark):
     ln = LayerNormalizer()
     assert ln.getEpsilon() == 1e-5 and ln.getHandleInvalid() == "error" and ln.getBackend() == "auto"
     assert ln.getBatchSize() == 4096 and ln.getOutputCol() == ln.uid + "__output"
-    assert ln.getScale() is None and ln.getShift() is None and ln.getGroupSize() is None
+    assert ln.getScale() is None and ln.getShift() is None and ln.getGroupSize() == 0
     assert not any(ln.isSet(p) for p in ln.params), "a default is not a set param (Connect sends only set ones)"
 
 

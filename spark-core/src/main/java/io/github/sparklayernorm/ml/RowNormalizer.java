@@ -65,8 +65,9 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
     }
 
     // ---- params ------------------------------------------------------------------------------
+    // The columns' docs are Spark's shared params' (PySpark's wrappers take those params as they are).
 
-    private final Param<String> inputCol = new Param<>(this, "inputCol", "input column name");
+    private final Param<String> inputCol = new Param<>(this, "inputCol", "input column name.");
 
     public Param<String> inputCol() {
         return inputCol;
@@ -81,7 +82,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
         return self();
     }
 
-    private final Param<String> outputCol = new Param<>(this, "outputCol", "output column name");
+    private final Param<String> outputCol = new Param<>(this, "outputCol", "output column name.");
 
     public Param<String> outputCol() {
         return outputCol;
@@ -97,7 +98,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
     }
 
     private final StringArrayParam inputCols =
-            new StringArrayParam(this, "inputCols", "input column names, normalized in one pass");
+            new StringArrayParam(this, "inputCols", "input column names.");
 
     public StringArrayParam inputCols() {
         return inputCols;
@@ -113,7 +114,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
     }
 
     private final StringArrayParam outputCols =
-            new StringArrayParam(this, "outputCols", "output column names, one per input column");
+            new StringArrayParam(this, "outputCols", "output column names.");
 
     public StringArrayParam outputCols() {
         return outputCols;
