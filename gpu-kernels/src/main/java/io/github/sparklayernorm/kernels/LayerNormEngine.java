@@ -1,7 +1,8 @@
 package io.github.sparklayernorm.kernels;
 
 /**
- * Normalizes flat batches of rows. Every implementation (plain Java, OpenCL, ...) honours the same
+ * Normalizes flat batches of rows: layer normalization, or RMS normalization when the spec does not
+ * center ({@link LayerNormSpec#centered()}). Every implementation (plain Java, OpenCL, ...) honours the same
  * contract, and the same test suite runs against each:
  *
  * <ul>

@@ -41,8 +41,12 @@ public final class JavaLayerNorm implements LayerNormEngine {
 
     /** On the scalar path, rows whose largest magnitude lies within 2^±SAFE_EXPONENT need no scaling. */
     private static final int SAFE_EXPONENT = 450;
-    /** Values per block of a blocked sum: short enough that plain summation inside is exact to ~16 ulps. */
-    private static final int BLOCK = 64;
+    /**
+     * Values per block of the scalar path's blocked sums (and the OpenCL kernel's): short enough
+     * that plain summation inside is exact to ~16 ulps. The SIMD passes block by lanes instead
+     * ({@code RowPasses.BLOCK}).
+     */
+    public static final int SCALAR_BLOCK = 64;
 
     /** Where {@code c^2 <= AMPLIFICATION_BOUND * m2}, {@code m2 - c^2} amplifies rounding by 8 at most. */
     private static final double AMPLIFICATION_BOUND = 0.875;
@@ -90,8 +94,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
 
     /**
      * 32,768 values (256 KB of doubles): a batch that stays in a core's L2 cache from the copy into
-     * the batch through normalizing to the copy out. Measured in Spark (bin/bench-spark, 1M x 256),
-     * batches of 4096 rows (8 MB) took twice as long as batches of 64 to 256 rows.
+     * the batch through normalizing to the copy out (docs/performance.md, "Design figures").
      */
     @Override
     public int preferredBatchValues() {
@@ -284,9 +287,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
      * {@code scratch.squares} (of its squares), block by block with compensation.
      *
      * <p>The pass takes the whole row and is larger than the JIT inlines into a hot caller (C2's
-     * 325 bytes of bytecode): compiled on its own, its vectors stay in registers. Inlined into the
-     * row loop, as an earlier pass of one block was, it ran at either of two speeds, one nearly
-     * twice the other, from one JVM to the next (docs/performance.md, "A newer JDK").
+     * 325 bytes of bytecode): compiled on its own, its vectors stay in registers, and its speed does
+     * not depend on how the JIT inlined it (docs/performance.md, "A newer JDK").
      */
     private void moments(Object x, int xo, int d, double k, Scratch scratch) {
         if (x instanceof double[]) {
@@ -420,8 +422,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
 
     private static double sumOfDeviations(double[] x, int xo, int d, double s, double m0, CompensatedSum sum) {
         sum.reset();
-        for (int blockStart = 0; blockStart < d; blockStart += BLOCK) {
-            int end = Math.min(d, blockStart + BLOCK);
+        for (int blockStart = 0; blockStart < d; blockStart += SCALAR_BLOCK) {
+            int end = Math.min(d, blockStart + SCALAR_BLOCK);
             double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             int i = blockStart;
             for (; i + 3 < end; i += 4) {
@@ -441,8 +443,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
     private static double sumOfSquaredDeviations(double[] x, int xo, int d, double s, double m0, double c,
                                                  CompensatedSum sum) {
         sum.reset();
-        for (int blockStart = 0; blockStart < d; blockStart += BLOCK) {
-            int end = Math.min(d, blockStart + BLOCK);
+        for (int blockStart = 0; blockStart < d; blockStart += SCALAR_BLOCK) {
+            int end = Math.min(d, blockStart + SCALAR_BLOCK);
             double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             int i = blockStart;
             for (; i + 3 < end; i += 4) {

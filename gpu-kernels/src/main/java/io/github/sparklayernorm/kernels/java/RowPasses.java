@@ -21,8 +21,8 @@ package io.github.sparklayernorm.kernels.java;
  *
  * <p><b>Fused multiply-adds.</b> Squares are added to their sums, and scale and shift applied
  * ({@code scale * z + shift}, when both are given), by fused multiply-adds: one rounding instead of
- * two, and one instruction where the passes are bound by the CPU's floating-point adders (measured:
- * 12% faster per row of 256 doubles, 20% per row of 256 floats). Both implementations use them, the
+ * two, and one instruction where the passes are bound by the CPU's floating-point adders
+ * (docs/performance.md, "Design figures"). Both implementations use them, the
  * scalar one through {@link Math#fma}, which the JIT compiles to the instruction on every CPU that
  * has it (x86 since 2013, every 64-bit ARM); on a CPU without it, {@code Math.fma} is computed
  * exactly in software: the same bits, much slower.

@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * registers; results are narrowed the same way.
  *
  * <p>512 bits where the JVM prefers them (its choice: HotSpot keeps 256 on Skylake-generation
- * Intel servers, whose clock drops under 512-bit instructions): measured on an AMD EPYC, a row of 256 floats in the L1 cache took
- * 66 ns instead of 91-100 ns and one of 256 doubles 61 ns instead of 70-84 ns. The element-wise
+ * Intel servers, whose clock drops under 512-bit instructions), which is faster on CPUs that
+ * keep their clock (docs/performance.md, "Design figures"). The element-wise
  * passes are written once for either width; the moments passes write both loops out, and the JIT
  * compiles only the one the constant {@link #WIDE} selects. The system property
  * {@code sparklayernorm.simd=256} keeps 256 bits (tests use it to check that layout too).

@@ -1,22 +1,26 @@
 package io.github.sparklayernorm.kernels.opencl;
 
 import com.aparapi.Kernel;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 
 /**
  * The OpenCL kernel, written in the Java subset Aparapi translates, in two shapes ({@link #mode}):
  *
  * <ul>
  *   <li><b>row</b> ({@value #ROW}): one work-item per row. A row in one work-item keeps every pass
- *       in registers and cache with no barriers: what a CPU device wants (on PoCL here, 3-10x the
- *       group shape).</li>
+ *       in registers and cache with no barriers: what a CPU device wants (docs/performance.md
+ *       compares the shapes on PoCL).</li>
  *   <li><b>group</b> ({@value #GROUP}): one work-group per row, as GPU libraries do. Work-items
  *       stride the row, so neighbours read neighbouring values (coalesced loads), and each sum is
  *       reduced in local memory as a tree, between barriers. A batch of 4096 rows is then 4096
  *       work-groups of up to 256 work-items: enough threads in flight for a GPU.</li>
  * </ul>
  *
- * <p>The numerics are the Java engine's (first mean, correction kept apart, blocked compensated
- * variance, all in double), so one kernel serves float and double rows: float rows are read
+ * <p>Layer or RMS normalization, as the spec says ({@link #rms}). The numerics are those of the Java
+ * engine's scalar path (a first mean, a correction kept apart, compensated sums over blocks of
+ * {@code JavaLayerNorm.SCALAR_BLOCK} values, all in double): within the contract's bound of the Java
+ * engine, though not in its order of additions, so its last bits may differ. One kernel serves float
+ * and double rows: float rows are read
  * widened and rounded once on the way out ({@link #useFloat} picks the arrays). Rows whose
  * largest magnitude lies outside 2^±450, or that hold NaN or infinities, would need the
  * power-of-two rescaling of the Java engine: the kernel marks them in {@link #status} and the
@@ -29,7 +33,8 @@ import com.aparapi.Kernel;
  */
 final class LayerNormKernel extends Kernel {
 
-    private static final int BLOCK = 64;
+    /** The Java engine's scalar blocks, so that the kernel's sums have the same error bound. */
+    private static final int BLOCK = JavaLayerNorm.SCALAR_BLOCK;
     static final int ROW = 0;
     static final int GROUP = 1;
     /**

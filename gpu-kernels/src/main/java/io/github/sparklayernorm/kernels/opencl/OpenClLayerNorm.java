@@ -6,7 +6,6 @@ import com.aparapi.device.OpenCLDevice;
 import com.aparapi.exception.CompileFailedException;
 import io.github.sparklayernorm.kernels.BatchLayout;
 import io.github.sparklayernorm.kernels.BatchReport;
-import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
@@ -45,7 +44,7 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     private final OpenCLDevice device;
     private final String description;
     private final LayerNormKernel kernel = new LayerNormKernel();
-    private final JavaLayerNorm exact = new JavaLayerNorm();
+    private final DeviceOutput output = new DeviceOutput();
     private final int localSize;
     /** The largest work-group of the group shape on this device: a power of two, at most 256. */
     private final int maxGroupSize;
@@ -226,7 +225,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             run(layout, spec, stats);
             transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> getArray(kernelOut));
         }
-        return deliver(kernelOut, in, out, layout, spec, stats);
+        boolean injectNaN = !selfChecking && FaultInjection.active(OpenClFailure.Stage.OUTPUT.word());
+        return output.deliver(kernelOut, kernel.status, kernel.meanOut, kernel.invStdOut, injectNaN, in, out, layout,
+                spec, stats, report);
     }
 
     /** A staging buffer's new length: at least {@code n}, and half as large again, so growth is rare. */
@@ -347,83 +348,6 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         kernel.put(kernel.scale);
         kernel.put(kernel.shift);
         loadedSpec = spec;
-    }
-
-    /**
-     * Copies the kernel's rows to {@code out}; rows it left (out of its safe range, or not finite)
-     * are done by the exact Java engine instead, from {@code in}, which for those rows is intact
-     * even when {@code out} is {@code in}.
-     *
-     * <p>A row the kernel did is checked on the host too: an output that is not finite (flagged by
-     * the kernel, or found here) is a device fault unless the Java engine's output is not finite
-     * either (a scale so large that the row overflows). Such rows are recomputed by the Java
-     * engine and listed in the batch's report.
-     */
-    private BatchReport deliver(Object kernelOut, Object in, Object out, BatchLayout layout, LayerNormSpec spec,
-                         RowStatistics stats) {
-        if (stats != null) {
-            stats.ensure(layout.rowCount());
-        }
-        int faultyRows = 0;
-        int[] faultyRowIndices = null;
-        boolean injectNaN = !selfChecking && FaultInjection.active(OpenClFailure.Stage.OUTPUT.word());
-        RowStatistics one = stats == null ? null : new RowStatistics().ensure(1);
-        int base = layout.start(0);
-        for (int r = 0; r < layout.rowCount(); r++) {
-            int start = layout.start(r);
-            int length = layout.length(r);
-            if (injectNaN && length > 0) {
-                if (kernelOut instanceof double[]) {
-                    ((double[]) kernelOut)[start - base] = Double.NaN;
-                } else {
-                    ((float[]) kernelOut)[start - base] = Float.NaN;
-                }
-            }
-            boolean suspect = kernel.status[r] == 2
-                    || (kernel.status[r] == 0 && !allFinite(kernelOut, start - base, length));
-            if (kernel.status[r] == 0 && !suspect) {
-                System.arraycopy(kernelOut, start - base, out, start, length);
-                if (stats != null) {
-                    stats.set(r, kernel.meanOut[r], kernel.invStdOut[r]);
-                }
-                continue;
-            }
-            BatchLayout row = BatchLayout.ofOffsets(new int[] {start, start + length}, 1);
-            if (in instanceof double[]) {
-                exact.normalize((double[]) in, (double[]) out, row, spec, one);
-            } else {
-                exact.normalize((float[]) in, (float[]) out, row, spec, one);
-            }
-            if (suspect && allFinite(out, start, length)) {
-                if (faultyRowIndices == null || faultyRows == faultyRowIndices.length) {
-                    faultyRowIndices = faultyRowIndices == null ? new int[8] : Arrays.copyOf(faultyRowIndices, 2 * faultyRows);
-                }
-                faultyRowIndices[faultyRows++] = r;
-            }
-            if (stats != null) {
-                stats.set(r, one.mean(0), one.invStdDev(0));
-            }
-        }
-        return faultyRows == 0 ? report : report.recomputed(faultyRowIndices, faultyRows);
-    }
-
-    private static boolean allFinite(Object values, int from, int length) {
-        if (values instanceof double[]) {
-            double[] d = (double[]) values;
-            for (int i = from; i < from + length; i++) {
-                if (!Double.isFinite(d[i])) {
-                    return false;
-                }
-            }
-        } else {
-            float[] f = (float[]) values;
-            for (int i = from; i < from + length; i++) {
-                if (!Float.isFinite(f[i])) {
-                    return false;
-                }
-            }
-        }
-        return true;
     }
 
     /**

@@ -90,13 +90,13 @@ public final class CellNormalizer implements CellFunction {
         }
         ColumnBatch batch = t.batch();
         batch.clear();
-        ColumnBatch.Invalid invalid = batch.appendCell(cell);
+        InvalidCell invalid = batch.appendCell(cell);
         if (invalid != null) {
             return invalid(t, invalid.reason, invalid.problem);
         }
         batch.normalize(t.engine, spec);
         if (batch.madeNaN(0)) {
-            return invalid(t, InvalidReason.NON_FINITE, ColumnBatch.nonFinite(cell, binding.type()));
+            return invalid(t, InvalidReason.NON_FINITE, InvalidCell.nonFinite(cell, binding.type()));
         }
         t.normalized++;
         return batch.outputCopy(0);
@@ -168,9 +168,9 @@ public final class CellNormalizer implements CellFunction {
         }
         ColumnBatch batch = t.batch();
         batch.clear();
-        ColumnBatch.Invalid invalid = batch.appendCell(cell);
+        InvalidCell invalid = batch.appendCell(cell);
         if (invalid == null && batch.holdsNonFinite(0)) {
-            invalid = new ColumnBatch.Invalid(InvalidReason.NON_FINITE, null);
+            invalid = new InvalidCell(InvalidReason.NON_FINITE, null);
         }
         if (invalid != null) {
             t.invalid.count(invalid.reason);

@@ -66,26 +66,13 @@ final class ColumnBatch {
         rows--;
     }
 
-    /** What is wrong with a cell: the reason counted, and the words of the message ("is null"). */
-    static final class Invalid {
-        final InvalidReason reason;
-        final String problem;
-
-        Invalid(InvalidReason reason, String problem) {
-            this.reason = reason;
-            this.problem = problem;
-        }
-    }
-
-    private static final Invalid NULL_CELL = new Invalid(InvalidReason.NULL, "is null");
-
     /**
      * Appends {@code row[field]} as the next cell, or returns what is wrong with it ("is null",
      * "has 3 values, but scale/shift have 4", ...) and appends nothing.
      */
-    Invalid append(InternalRow row, int field) {
+    InvalidCell append(InternalRow row, int field) {
         if (row.isNullAt(field)) {
-            return NULL_CELL;
+            return InvalidCell.NULL;
         }
         return appendCell(type == ColumnType.VECTOR ? row.getStruct(field, 4) : row.getArray(field));
     }
@@ -94,15 +81,15 @@ final class ColumnBatch {
      * Appends a cell's Catalyst value (a vector's struct, or an array; {@code null} for a null
      * cell), as {@link #append} does.
      */
-    Invalid appendCell(Object cell) {
+    InvalidCell appendCell(Object cell) {
         if (cell == null) {
-            return NULL_CELL;
+            return InvalidCell.NULL;
         }
         if (type == ColumnType.VECTOR) {
             // VectorUDT's layout: type (0 sparse, 1 dense), size (sparse only), indices, values.
             InternalRow vector = (InternalRow) cell;
             if (vector.getByte(0) == 1) {
-                return vector.isNullAt(3) ? new Invalid(InvalidReason.MALFORMED, "is a dense vector without values")
+                return vector.isNullAt(3) ? new InvalidCell(InvalidReason.MALFORMED, "is a dense vector without values")
                         : appendArray(vector.getArray(3));
             }
             return appendSparse(vector);
@@ -110,9 +97,9 @@ final class ColumnBatch {
         return appendArray((ArrayData) cell);
     }
 
-    private Invalid checkLength(int length) {
+    private InvalidCell checkLength(int length) {
         String problem = rowLength.problem(length);
-        return problem == null ? null : new Invalid(InvalidReason.LENGTH, problem);
+        return problem == null ? null : new InvalidCell(InvalidReason.LENGTH, problem);
     }
 
     /**
@@ -139,36 +126,10 @@ final class ColumnBatch {
         return false;
     }
 
-    /** What is wrong with {@code row[field]}, a cell that {@link #madeNaN}: its first value that is not finite. */
-    static String nonFinite(InternalRow row, int field, ColumnType type) {
-        return nonFinite(type == ColumnType.VECTOR ? row.getStruct(field, 4) : row.getArray(field), type);
-    }
-
-    /** As {@link #nonFinite(InternalRow, int, ColumnType)}, for the cell's Catalyst value. */
-    static String nonFinite(Object cell, ColumnType type) {
-        ArrayData values;
-        ArrayData indices = null;
-        if (type == ColumnType.VECTOR) {
-            InternalRow vector = (InternalRow) cell;
-            values = vector.getArray(3);
-            indices = vector.getByte(0) == 1 ? null : vector.getArray(2);
-        } else {
-            values = (ArrayData) cell;
-        }
-        for (int i = 0; i < values.numElements(); i++) {
-            double v = type == ColumnType.FLOAT_ARRAY ? values.getFloat(i) : values.getDouble(i);
-            if (!Double.isFinite(v)) {
-                return "holds " + (type == ColumnType.FLOAT_ARRAY ? String.valueOf((float) v) : String.valueOf(v))
-                        + " at index " + (indices == null ? i : indices.getInt(i));
-            }
-        }
-        throw new IllegalStateException("the engine gave NaN for a finite cell");
-    }
-
     /** A dense vector's values, an {@code array<double>} or an {@code array<float>}. */
-    private Invalid appendArray(ArrayData values) {
+    private InvalidCell appendArray(ArrayData values) {
         int n = values.numElements();
-        Invalid invalid = checkLength(n);
+        InvalidCell invalid = checkLength(n);
         if (invalid != null) {
             return invalid;
         }
@@ -176,7 +137,7 @@ final class ColumnBatch {
         int firstNull = type == ColumnType.FLOAT_ARRAY ? CatalystArrays.copyFloats(values, floats, start)
                 : CatalystArrays.copyDoubles(values, doubles, start);
         if (firstNull >= 0) {
-            return new Invalid(InvalidReason.NULL, "holds a null at index " + firstNull);
+            return new InvalidCell(InvalidReason.NULL, "holds a null at index " + firstNull);
         }
         commit(n);
         return null;
@@ -188,21 +149,21 @@ final class ColumnBatch {
      * size that is negative, indices and values of different counts, or an index out of order or
      * out of range would otherwise write into a neighbouring cell.
      */
-    private Invalid appendSparse(InternalRow vector) {
+    private InvalidCell appendSparse(InternalRow vector) {
         if (vector.isNullAt(1) || vector.isNullAt(2) || vector.isNullAt(3)) {
-            return new Invalid(InvalidReason.MALFORMED, "is a sparse vector without a size, indices or values");
+            return new InvalidCell(InvalidReason.MALFORMED, "is a sparse vector without a size, indices or values");
         }
         int n = vector.getInt(1);
         ArrayData indices = vector.getArray(2);
         ArrayData values = vector.getArray(3);
         if (n < 0) {
-            return new Invalid(InvalidReason.MALFORMED, "is a sparse vector of negative size " + n);
+            return new InvalidCell(InvalidReason.MALFORMED, "is a sparse vector of negative size " + n);
         }
         if (indices.numElements() != values.numElements()) {
-            return new Invalid(InvalidReason.MALFORMED, "is a sparse vector with " + indices.numElements()
+            return new InvalidCell(InvalidReason.MALFORMED, "is a sparse vector with " + indices.numElements()
                     + " indices but " + values.numElements() + " values");
         }
-        Invalid invalid = checkLength(n);
+        InvalidCell invalid = checkLength(n);
         if (invalid != null) {
             return invalid;
         }
@@ -210,12 +171,12 @@ final class ColumnBatch {
         for (int k = 0; k < indices.numElements(); k++) {
             int index = indices.isNullAt(k) ? -1 : indices.getInt(k);
             if (index <= previous || index >= n) {
-                return new Invalid(InvalidReason.MALFORMED, "is a sparse vector of size " + n + " whose index "
+                return new InvalidCell(InvalidReason.MALFORMED, "is a sparse vector of size " + n + " whose index "
                         + (indices.isNullAt(k) ? "null" : String.valueOf(index)) + " (at position " + k + ") is "
                         + (index >= n ? "out of range" : "not above the one before it"));
             }
             if (values.isNullAt(k)) {
-                return new Invalid(InvalidReason.NULL, "holds a null at index " + index);
+                return new InvalidCell(InvalidReason.NULL, "holds a null at index " + index);
             }
             previous = index;
         }

@@ -102,7 +102,8 @@ public final class PartitionNormalizer implements PartitionFunction {
         private final JoinedRow joined = new JoinedRow();
         /** cell[r][c]: the index of row r's cell in column c's batch, or -1 for a null output. */
         private int[][] cell = new int[rows.length][bindings.size()];
-        private int batchSize;
+        /** Rows in the current batch (at most batchRows, the stage's batchSize). */
+        private int filled;
         private int emitted;
         private long rowNumber;
         /** Per slot of the batch: the row's number in the partition, and whether it is dropped. */
@@ -129,10 +130,10 @@ public final class PartitionNormalizer implements PartitionFunction {
         @Override
         public boolean hasNext() {
             while (true) {
-                while (emitted < batchSize && dropped[emitted]) {
+                while (emitted < filled && dropped[emitted]) {
                     rows[emitted++] = null;
                 }
-                if (emitted < batchSize) {
+                if (emitted < filled) {
                     return true;
                 }
                 if (!input.hasNext()) {
@@ -167,26 +168,26 @@ public final class PartitionNormalizer implements PartitionFunction {
         }
 
         private void fillBatch() {
-            batchSize = 0;
+            filled = 0;
             emitted = 0;
             retained.clear();
             for (ColumnBatch column : columns) {
                 column.clear();
             }
             long read = 0;
-            while (batchSize < batchRows && !anyColumnFull() && input.hasNext()) {
+            while (filled < batchRows && !anyColumnFull() && input.hasNext()) {
                 InternalRow row = input.next();
                 rowNumber++;
                 read++;
-                if (batchSize == rows.length) {
+                if (filled == rows.length) {
                     grow();
                 }
-                firstInvalid[batchSize] = null;
-                if (gather(row, batchSize)) {
-                    rows[batchSize] = retained.keep(row, batchSize);
-                    rowNumbers[batchSize] = rowNumber;
-                    dropped[batchSize] = false;
-                    batchSize++;
+                firstInvalid[filled] = null;
+                if (gather(row, filled)) {
+                    rows[filled] = retained.keep(row, filled);
+                    rowNumbers[filled] = rowNumber;
+                    dropped[filled] = false;
+                    filled++;
                 }
             }
             for (ColumnBatch column : columns) {
@@ -197,7 +198,7 @@ public final class PartitionNormalizer implements PartitionFunction {
             }
             dropNonFinite();
             if (handleInvalid == HandleInvalid.KEEP) {
-                for (int r = 0; r < batchSize; r++) {
+                for (int r = 0; r < filled; r++) {
                     if (firstInvalid[r] != null) {
                         invalidRows.count(firstInvalid[r]);
                     }
@@ -241,7 +242,7 @@ public final class PartitionNormalizer implements PartitionFunction {
          * without a pass over every value. The kept input row says where the bad value is.
          */
         private void dropNonFinite() {
-            for (int r = 0; r < batchSize; r++) {
+            for (int r = 0; r < filled; r++) {
                 for (int c = 0; c < columns.length; c++) {
                     int index = cell[r][c];
                     if (index < 0 || !columns[c].madeNaN(index)) {
@@ -250,7 +251,7 @@ public final class PartitionNormalizer implements PartitionFunction {
                     ColumnBinding binding = bindings.get(c);
                     InternalRow row = rows[r];
                     firstInvalid[r] = invalidRows.cell(binding, InvalidReason.NON_FINITE,
-                            () -> ColumnBatch.nonFinite(row, binding.inputIndex(), binding.type()), rowNumbers[r],
+                            () -> InvalidCell.nonFinite(row, binding.inputIndex(), binding.type()), rowNumbers[r],
                             firstInvalid[r]);
                     if (handleInvalid == HandleInvalid.KEEP) {
                         cell[r][c] = -1;
@@ -278,7 +279,7 @@ public final class PartitionNormalizer implements PartitionFunction {
             int[] cellOfRow = cell[slot];
             for (int c = 0; c < columns.length; c++) {
                 ColumnBinding binding = bindings.get(c);
-                ColumnBatch.Invalid invalid = columns[c].append(row, binding.inputIndex());
+                InvalidCell invalid = columns[c].append(row, binding.inputIndex());
                 if (invalid == null) {
                     cellOfRow[c] = columns[c].rowCount() - 1;
                     continue;
