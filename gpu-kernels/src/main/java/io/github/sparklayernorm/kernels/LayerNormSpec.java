@@ -101,7 +101,11 @@ public final class LayerNormSpec implements Serializable {
      * have 3; ..."), or {@code null} when the spec takes it.
      */
     public String rowLengthProblem(int length) {
-        int required = requiredRowLength();
+        return rowLengthProblem(length, requiredRowLength());
+    }
+
+    /** As {@link #rowLengthProblem(int)}, for a spec whose scale/shift have {@code required} values (-1: none). */
+    public static String rowLengthProblem(int length, int required) {
         if (required < 0 || length == required) {
             return null;
         }

@@ -82,7 +82,7 @@ class LayerNormalizerInvalidRowsTest {
     @Test
     void errorModeRefusesARowWhoseLengthIsNotTheScaleLength() {
         assertErrorSays(frame(field("x", DOUBLES), (Object) new double[] {1, 2, 3}),
-                normalizer("error").setScale(new double[] {1, 1}), "has 3 values, but scale/shift have 2");
+                normalizer("error").setScale(new double[] {1, 1}), "has 3 values but scale/shift have 2");
     }
 
     /**

@@ -89,7 +89,7 @@ class LayerNormalizerSchemaTest {
     @Test
     void scaleLengthOtherThanTheKnownVectorSizeIsRefused() {
         assertRefused(new LayerNormalizer().setInputCol("sized").setOutputCol("y").setScale(new double[] {1, 2, 3}),
-                "input column 'sized' holds vectors of size 4", "scale/shift have 3 values");
+                "input column 'sized' holds vectors of size 4", "scale/shift have 3;");
     }
 
     @Test

@@ -259,7 +259,7 @@ class LayerNormJobTest {
         Run run = job("--input", sample, "--output", output.toString(), "--input-col", "features",
                 "--scale", "1,2,3");
         assertEquals(1, run.code);
-        assertTrue(run.err.contains("has 8 values, but scale/shift have 3"), run.err);
+        assertTrue(run.err.contains("has 8 values but scale/shift have 3"), run.err);
         assertFalse(Files.exists(output));
         assertNoStagingLeft();
     }

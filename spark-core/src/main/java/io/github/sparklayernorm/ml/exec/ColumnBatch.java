@@ -68,7 +68,7 @@ final class ColumnBatch {
 
     /**
      * Appends {@code row[field]} as the next cell, or returns what is wrong with it ("is null",
-     * "has 3 values, but scale/shift have 4", ...) and appends nothing.
+     * "has 3 values but scale/shift have 4", ...) and appends nothing.
      */
     InvalidCell append(InternalRow row, int field) {
         if (row.isNullAt(field)) {

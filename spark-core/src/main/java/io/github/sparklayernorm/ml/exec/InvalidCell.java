@@ -6,7 +6,7 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
 
 /**
  * What is wrong with one input cell: the reason the metrics count, and the words the error message
- * gives after the column's name ("is null", "has 3 values, but scale/shift have 4 values").
+ * gives after the column's name ("is null", "has 3 values but scale/shift have 4; ...").
  */
 final class InvalidCell {
 

@@ -58,7 +58,7 @@ public final class RowLength implements Serializable {
 
     /**
      * What is wrong with a cell of {@code length} values, in words that follow the cell's name
-     * ("is empty", "has 3 values, but scale/shift have 4"), or {@code null} when it is right.
+     * ("is empty", "has 3 values but scale/shift have 4; ..."), or {@code null} when it is right.
      */
     public String problem(int length) {
         if (length == 0) {
@@ -67,10 +67,7 @@ public final class RowLength implements Serializable {
         if (groupSize > 0 && length % groupSize != 0) {
             return "has " + length + " values, not a multiple of groupSize " + groupSize;
         }
-        if (groupSize == 0 && affineLength > 0 && length != affineLength) {
-            return "has " + length + " values, but scale/shift have " + affineLength + " values";
-        }
-        return null;
+        return groupSize == 0 && affineLength > 0 ? LayerNormSpec.rowLengthProblem(length, affineLength) : null;
     }
 
     /** How to fix a column whose every cell has the {@link #problem} of {@code length} values. */
