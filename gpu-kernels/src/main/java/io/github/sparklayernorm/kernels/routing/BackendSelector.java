@@ -16,7 +16,7 @@ import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
  *       device of any kind (PoCL's CPU device counts). No device, or a failure to compile or run,
  *       is an {@link OpenClFailure} that says what was looked for and what was found.</li>
  *   <li>{@code auto}: the assigned GPU if one is given, else the first GPU OpenCL lists, else the
- *       Java engine. OpenCL CPU devices are not used unless the system property
+ *       Java engine. OpenCL CPU and accelerator devices (FPGA boards, simulators) are not used unless the system property
  *       {@value #AUTO_USES_CPU_DEVICES} is {@code true}: inside Spark every core already runs a task,
  *       so a CPU device only competes with them (see the README's measurements). Any OpenCL failure
  *       falls back to the Java engine, and the listener hears why.</li>
