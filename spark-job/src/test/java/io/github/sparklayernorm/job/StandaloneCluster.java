@@ -29,20 +29,41 @@ final class StandaloneCluster implements AutoCloseable {
     private final int masterPort;
 
     StandaloneCluster(Path dir) throws IOException, InterruptedException {
+        this(dir, 2, 1, List.of(), Map.of());
+    }
+
+    /**
+     * @param workerOptions the Workers' JVM options (Spark settings as {@code -Dspark.worker...})
+     * @param workerEnv what the Workers' environment adds (their discovery scripts see it)
+     */
+    StandaloneCluster(Path dir, int workers, int cores, List<String> workerOptions, Map<String, String> workerEnv)
+            throws IOException, InterruptedException {
         this.dir = dir;
         this.sparkHome = dir.resolve("spark-home");
         linkSparkJars();
         masterPort = freePort();
-        Process master = start("master", "org.apache.spark.deploy.master.Master",
+        Process master = start("master", List.of(), Map.of(), "org.apache.spark.deploy.master.Master",
                 "--host", "127.0.0.1", "--port", String.valueOf(masterPort), "--webui-port", String.valueOf(freePort()));
         waitForLog("master", "I have been elected leader", Duration.ofSeconds(60), master);
-        for (int w = 1; w <= 2; w++) {
+        for (int w = 1; w <= workers; w++) {
             Path workDir = Files.createDirectories(dir.resolve("worker-" + w));
-            Process worker = start("worker-" + w, "org.apache.spark.deploy.worker.Worker",
-                    "--host", "127.0.0.1", "--cores", "1", "--memory", "1g", "--work-dir", workDir.toString(),
-                    "--webui-port", String.valueOf(freePort()), masterUrl());
+            Process worker = start("worker-" + w, workerOptions, workerEnv, "org.apache.spark.deploy.worker.Worker",
+                    "--host", "127.0.0.1", "--cores", String.valueOf(cores), "--memory", "1g", "--work-dir",
+                    workDir.toString(), "--webui-port", String.valueOf(freePort()), masterUrl());
             waitForLog("worker-" + w, "Successfully registered with master", Duration.ofSeconds(60), worker);
         }
+    }
+
+    /** The executors' logs (stdout and stderr of each, under the Workers' folders), as one text. */
+    String executorLogs() throws IOException {
+        StringBuilder text = new StringBuilder();
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+            for (Path file : (Iterable<Path>) files.filter(p -> p.toString().contains("worker-")
+                    && (p.getFileName().toString().equals("stderr") || p.getFileName().toString().equals("stdout")))::iterator) {
+                text.append("== ").append(file).append('\n').append(Files.readString(file, StandardCharsets.UTF_8));
+            }
+        }
+        return text.toString();
     }
 
     String masterUrl() {
@@ -82,11 +103,12 @@ final class StandaloneCluster implements AutoCloseable {
                 "SPARK_LOG_DIR", dir.resolve("logs").toString());
     }
 
-    List<String> javaCommand(String mainClass, String... args) {
+    List<String> javaCommand(List<String> options, String mainClass, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(Arrays.asList(System.getProperty("spark.jvm.flags", "").trim().split("\\s+")));
         command.add("-Xmx768m");
+        command.addAll(options);
         command.add("-cp");
         command.add(sparkHome.resolve("jars") + File.separator + "*");
         command.add(mainClass);
@@ -96,8 +118,14 @@ final class StandaloneCluster implements AutoCloseable {
 
     /** Starts a JVM of the cluster's class path; its output goes to {@code dir/NAME.log}. */
     Process start(String name, String mainClass, String... args) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(javaCommand(mainClass, args));
+        return start(name, List.of(), Map.of(), mainClass, args);
+    }
+
+    private Process start(String name, List<String> options, Map<String, String> env, String mainClass, String... args)
+            throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(javaCommand(options, mainClass, args));
         builder.environment().putAll(environment());
+        builder.environment().putAll(env);
         builder.redirectErrorStream(true);
         builder.redirectOutput(log(name).toFile());
         Process process = builder.start();
