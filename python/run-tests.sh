@@ -10,8 +10,10 @@ cd "$(dirname "$0")"
 
 # A run takes well under a minute. One that passes this limit hung, which has been seen only while a
 # local Spark Connect server came up (its JVM gone, the client waiting for it): that run, and only
-# that, is tried once more, saying so; a failing test is never retried.
+# that, is tried once more, saying so; a second hang fails, and a failing test is never retried.
+# The hangs are counted and the count printed at the end, so that a rising rate shows.
 RUN_LIMIT_S=${PYTEST_RUN_LIMIT_S:-300}
+HANGS=0
 
 run_pytest() {
     local venv=$1 mode=$2
@@ -20,10 +22,16 @@ run_pytest() {
     (cd tests && SPARKLAYERNORM_TEST_MODE=$mode timeout "$RUN_LIMIT_S" "$venv/bin/pytest" -p no:cacheprovider -q -ra .) \
         || rc=$?
     if [ "$rc" -eq 124 ]; then
+        HANGS=$((HANGS + 1))
         echo "pytest ($(basename "$venv"), $mode) hung for ${RUN_LIMIT_S} s; trying it once more" >&2
         rc=0
         (cd tests && SPARKLAYERNORM_TEST_MODE=$mode timeout "$RUN_LIMIT_S" "$venv/bin/pytest" -p no:cacheprovider -q -ra .) \
             || rc=$?
+        if [ "$rc" -eq 124 ]; then
+            HANGS=$((HANGS + 1))
+            echo "pytest ($(basename "$venv"), $mode) hung again: failing (hangs in this run: $HANGS)" >&2
+            exit 1
+        fi
     fi
     if [ "$rc" -eq 5 ]; then
         echo "pytest ran no test ($venv, $mode)" >&2
@@ -40,3 +48,4 @@ for line in 4.3 4.1 3.5; do
         run_pytest "$venv" connect
     fi
 done
+echo "python/run-tests.sh: every run passed; runs that hung and were retried: $HANGS"

@@ -52,8 +52,7 @@ def test_sparse_vectors_count_their_zeros(spark):
 def test_double_arrays_stay_double_arrays(spark):
     df = frame(spark, ArrayType(DoubleType()), [r.tolist() for r in ROWS])
     result = LayerNormalizer(inputCol="x", outputCol="y", epsilon=1e-3).transform(df)
-    assert result.schema["y"].dataType == ArrayType(DoubleType(), False) or \
-        result.schema["y"].dataType.elementType == DoubleType()
+    assert result.schema["y"].dataType == ArrayType(DoubleType(), False), result.schema["y"].dataType
     out = by_id(result)
     for i, row in enumerate(ROWS):
         assert_row_close(out[i], layer_norm(row, 1e-3), "row %d" % i)
@@ -138,13 +137,14 @@ def test_a_param_of_the_wrong_type_fails_in_python_naming_it(spark):
 
 
 def test_a_value_the_java_stage_refuses_surfaces_its_message(spark):
+    """The Java stage's own validation (Spark's Param.validate on the JVM, or the Connect server) says it."""
     df = frame(spark, ArrayType(DoubleType()), [[1.0, 2.0]])
-    with pytest.raises(Exception) as failure:
-        LayerNormalizer(inputCol="x", outputCol="y", epsilon=-1.0).transform(df).collect()
-    assert "epsilon" in str(failure.value), str(failure.value)
-    with pytest.raises(Exception) as failure:
-        LayerNormalizer(inputCol="x", outputCol="y", backend="gpu").transform(df).collect()
-    assert "backend" in str(failure.value) and "gpu" in str(failure.value), str(failure.value)
+    for param, value in (("epsilon", -1.0), ("backend", "gpu")):
+        stage = LayerNormalizer(inputCol="x", outputCol="y", **{param: value})
+        with pytest.raises(Exception) as failure:
+            stage.transform(df).collect()
+        expected = "%s parameter %s given invalid value %s." % (stage.uid, param, value)
+        assert expected in str(failure.value), str(failure.value)
 
 
 def test_python_defaults_are_the_java_defaults(spark):
@@ -153,6 +153,20 @@ def test_python_defaults_are_the_java_defaults(spark):
     assert ln.getBatchSize() == 4096 and ln.getOutputCol() == ln.uid + "__output"
     assert ln.getScale() is None and ln.getShift() is None and ln.getGroupSize() == 0
     assert not any(ln.isSet(p) for p in ln.params), "a default is not a set param (Connect sends only set ones)"
+
+
+def test_the_java_stage_applies_the_same_defaults(spark):
+    """Where the defaults matter, in classic and over Connect (which sends only set params): the
+    JVM's output column and its epsilon are Python's."""
+    df = frame(spark, ArrayType(DoubleType()), [r.tolist() for r in ROWS])
+    result = LayerNormalizer(inputCol="x").transform(df)
+    output = [c for c in result.columns if c not in ("id", "x")]
+    assert output == [result.columns[-1]] and output[0].endswith("__output"), result.columns
+    defaults = by_id(result, output[0])
+    explicit = by_id(LayerNormalizer(inputCol="x", outputCol="y", epsilon=1e-5, handleInvalid="error",
+                                     backend="auto", batchSize=4096).transform(df))
+    for i in range(len(ROWS)):
+        assert list(defaults[i]) == list(explicit[i]), "row %d" % i
 
 
 def test_every_java_param_has_the_same_name_doc_and_default(spark, classic_only):
@@ -176,6 +190,11 @@ def test_numpy_arrays_are_accepted_for_scale_and_shift(spark):
     assert RmsNormalizer().setScale(np.arange(3)).getScale() == [0.0, 1.0, 2.0]
     with pytest.raises(TypeError, match="scale"):
         LayerNormalizer(scale=np.array(["a", "b"]))
+    # ...and the JVM gets the same values as from a list.
+    df = frame(spark, ArrayType(DoubleType()), [[1.0, 4.0], [-2.0, 2.0]])
+    from_numpy = by_id(ln.setInputCol("x").setOutputCol("y").transform(df))
+    from_list = by_id(LayerNormalizer(inputCol="x", outputCol="y", scale=[1.0, 2.5], shift=[0.5, 1.0]).transform(df))
+    assert from_numpy == from_list and from_numpy[0] is not None
 
 
 def test_a_saved_stage_loads_as_the_package_class(spark, tmp_path):

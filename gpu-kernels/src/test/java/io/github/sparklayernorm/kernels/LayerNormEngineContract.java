@@ -454,7 +454,6 @@ public abstract class LayerNormEngineContract {
             double[] alone = normalizeOne(Arrays.copyOfRange(batch, r * d, (r + 1) * d), LayerNormSpec.of(1e-5));
             assertArrayEquals(alone, Arrays.copyOfRange(out, r * d, (r + 1) * d), 0.0, "row " + r);
         }
-        assertEquals(rows * d, out.length);
     }
 
     @Property(tries = 100)

@@ -1,5 +1,7 @@
 package io.github.sparklayernorm.ml;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,8 +27,15 @@ class ConnectRegistrationTest {
                 .collect(java.util.stream.Collectors.toList())) {
             if (provider.type().getName().startsWith("io.github.sparklayernorm.")) {
                 found.add(provider.type().getName());
-                // The server instantiates every entry: one that fails breaks every ML call on it.
-                assertTrue(provider.get() instanceof Transformer);
+                // The server instantiates every entry (one that fails breaks every ML call on it), makes
+                // stages with the (String uid) constructor and loads them with a static load(String).
+                Transformer stage = provider.get();
+                assertFalse(stage.uid().isEmpty(), provider.type().getName());
+                assertEquals("custom-uid", assertDoesNotThrow(() -> provider.type().getConstructor(String.class)
+                        .newInstance("custom-uid")).uid());
+                java.lang.reflect.Method load = assertDoesNotThrow(() -> provider.type().getMethod("load", String.class));
+                assertTrue(java.lang.reflect.Modifier.isStatic(load.getModifiers())
+                        && provider.type().isAssignableFrom(load.getReturnType()), load.toString());
             }
         }
         assertEquals(List.of(LayerNormalizer.class.getName(), RmsNormalizer.class.getName()), found);

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.OpenClTestSupport;
+import io.github.sparklayernorm.kernels.opencl.FaultInjection;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.ml.exec.Execution;
@@ -177,9 +178,12 @@ class LayerNormalizerBackendTest {
         List<Row> java = outputs(normalizer("java"));
         System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
         System.setProperty(FAULT, "compile");
+        long fired = FaultInjection.fired("compile");
         LayerNormalizer ln = normalizer("auto");
         assertSameWithin(java, outputs(ln), 0.0);
         assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
+        // auto opened the device and the fault fired there: the Java rows are the fallback's, not a skip.
+        assertTrue(FaultInjection.fired("compile") > fired, "the injected compile fault fired");
     }
 
     @Test
@@ -189,9 +193,12 @@ class LayerNormalizerBackendTest {
         List<Row> java = outputs(normalizer("java"));
         System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
         System.setProperty(FAULT, "execute");
+        long fired = FaultInjection.fired("execute");
         LayerNormalizer ln = normalizer("auto");
         assertSameWithin(java, outputs(ln), 0.0);
         assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
+        // auto opened the device and the fault fired there: the Java rows are the fallback's, not a skip.
+        assertTrue(FaultInjection.fired("execute") > fired, "the injected execute fault fired");
     }
 
     @Test

@@ -49,7 +49,8 @@ final class VectorRowPasses implements RowPasses {
     /** The low 256 bits of a register, where the reduction reads its four lanes. */
     private static final VectorSpecies<Double> LOW_HALF = DoubleVector.SPECIES_256;
 
-    private VectorRowPasses() {
+    /** Also where 256-bit vectors are emulated (the equivalence test compares them with the scalar passes anyway). */
+    VectorRowPasses() {
     }
 
     /** An instance where 256-bit vectors are native, else null (emulated ones are slow). */

@@ -1,5 +1,8 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Makes the OpenCL path fail on purpose, to test that failures are detected and handled: set the
@@ -23,12 +26,22 @@ public final class FaultInjection {
     /** Aparapi's silent fallback to Java threads, which is no stage of its own: it is caught at execute. */
     static final String FALLBACK = "fallback";
 
+    /** Faults that fired in this JVM, by stage word: so that a test sees its fault was reached. */
+    private static final Map<String, AtomicLong> FIRED = new ConcurrentHashMap<>();
+
     /** Throws the failure an injected fault at {@code stage} would cause. */
     public static void at(OpenClFailure.Stage stage, String where) {
         if (active(stage.word())) {
+            FIRED.computeIfAbsent(stage.word(), w -> new AtomicLong()).incrementAndGet();
             throw new OpenClFailure(stage, "injected " + stage.word() + " failure on " + where
                     + " (system property " + PROPERTY + ")");
         }
+    }
+
+    /** How often the fault at the stage named {@code word} has fired in this JVM. */
+    public static long fired(String word) {
+        AtomicLong count = FIRED.get(word);
+        return count == null ? 0 : count.get();
     }
 
     /** Whether the fault named {@code word} is injected now. */
