@@ -17,6 +17,29 @@ public final class OpenClTestSupport {
         return OpenClDeviceCondition.devices().get(0);
     }
 
+    /**
+     * How many GPUs OpenCL lists, as {@code clinfo} counts them: a look at the machine independent of
+     * the engine's own (Aparapi's) listing, for tests whose expectation depends on it. Where clinfo
+     * is missing, the test is skipped unless OpenCL does not load at all (then there is no GPU).
+     */
+    public static int gpusByClinfo() {
+        try {
+            Process clinfo = new ProcessBuilder("clinfo", "--raw").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String raw = new String(clinfo.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (clinfo.waitFor() != 0) {
+                return 0; // clinfo runs but OpenCL does not: no platform, no GPU
+            }
+            return (int) raw.lines().filter(l -> l.matches("^\\[[^]]*/[0-9]+\\]\\s+CL_DEVICE_TYPE\\s.*GPU.*")).count();
+        } catch (java.io.IOException e) {
+            org.junit.jupiter.api.Assumptions.assumeFalse(OpenClDevices.libraryAvailable(),
+                    "clinfo is not installed here: nothing independent to count GPUs with");
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private OpenClTestSupport() {
     }
 }
