@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import java.io.File;
 import java.io.IOException;
@@ -85,7 +86,7 @@ class GpuDiscoveryScriptTest {
     @Test
     void underTheTestSettingEveryDeviceIsListed() throws Exception {
         Path path = fakeClinfo("cat <<'EOF'\n" + RAW + "\nEOF");
-        String[] result = run(Map.of("PATH", path.toString(), OpenClDevices.TEST_DEVICES_AS_GPUS, "1"), true);
+        String[] result = run(Map.of("PATH", path.toString(), EngineSetting.environmentName(OpenClDevices.TEST_DEVICES_AS_GPUS), "true"), true);
         assertEquals("0", result[0], result[2]);
         assertEquals(addresses(5), result[1]);
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import io.github.sparklayernorm.kernels.opencl.OpenClDevices;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ class GpuSchedulingIT {
         String libjsig = Paths.get(System.getProperty("java.home"), "lib", "libjsig.so").toString();
         try (StandaloneCluster cluster = new StandaloneCluster(dir.resolve("cluster"), 1, 2,
                 List.of("-Dspark.worker.resource.gpu.amount=1", "-Dspark.worker.resource.gpu.discoveryScript=" + script),
-                Map.of(OpenClDevices.TEST_DEVICES_AS_GPUS, "1"))) {
+                Map.of(EngineSetting.environmentName(OpenClDevices.TEST_DEVICES_AS_GPUS), "true"))) {
             Process job = cluster.start("submit-gpu", "org.apache.spark.deploy.SparkSubmit",
                     "--master", cluster.masterUrl(),
                     "--conf", "spark.driver.host=127.0.0.1",
@@ -48,7 +49,7 @@ class GpuSchedulingIT {
                     "--conf", "spark.executor.cores=2",
                     "--conf", "spark.executor.resource.gpu.amount=1",
                     "--conf", "spark.task.resource.gpu.amount=0.5",
-                    "--conf", "spark.executorEnv." + OpenClDevices.TEST_DEVICES_AS_GPUS + "=1",
+                    "--conf", "spark.executorEnv." + EngineSetting.environmentName(OpenClDevices.TEST_DEVICES_AS_GPUS) + "=true",
                     "--conf", "spark.executorEnv.LD_PRELOAD=" + libjsig,
                     // Every batch on the device: without it, auto may measure the Java engine faster.
                     "--conf", "spark.layernorm.auto.calibrate=false",

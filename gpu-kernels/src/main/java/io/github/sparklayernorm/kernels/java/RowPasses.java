@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.java;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 /**
  * The passes over one row that the Java engine is made of, written once against a fixed summation
  * order so that a SIMD implementation and a scalar one give bit-identical results.
@@ -85,7 +86,7 @@ interface RowPasses {
      * same bits.
      */
     static RowPasses fastest() {
-        if (!"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true"))
+        if (!"false".equalsIgnoreCase(EngineSetting.get(PROPERTY, "true"))
                 && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
             try {
                 // By name: this class must load where the module is absent.

@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.java;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
@@ -35,7 +36,7 @@ final class VectorRowPasses implements RowPasses {
 
     /** 512 bits where the JVM prefers them and the system property does not cap the width. */
     private static final VectorSpecies<Double> D =
-            DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 512 && !"256".equals(System.getProperty(PROPERTY))
+            DoubleVector.SPECIES_PREFERRED.vectorBitSize() >= 512 && !"256".equals(EngineSetting.get(PROPERTY, ""))
                     ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
     /** Float lanes: half the width, so that one load widens into one register of doubles. */
     private static final VectorSpecies<Float> F =

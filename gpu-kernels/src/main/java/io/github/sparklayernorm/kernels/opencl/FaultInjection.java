@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -7,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Makes the OpenCL path fail on purpose, to test that failures are detected and handled: set the
  * system property {@value #PROPERTY} to a stage's word (for Spark executors, through
- * {@code spark.executor.extraJavaOptions}):
+ * {@code spark.executorEnv.SPARKLAYERNORM_OPENCL_FAULT}, see {@link EngineSetting}):
  *
  * <ul>
  *   <li>{@code library}: the OpenCL library does not load;</li>
@@ -46,12 +47,12 @@ public final class FaultInjection {
 
     /** Whether the fault named {@code word} is injected now. */
     static boolean active(String word) {
-        return System.getProperty(PROPERTY, "").equalsIgnoreCase(word);
+        return EngineSetting.get(PROPERTY, "").equalsIgnoreCase(word);
     }
 
     /** Whether any fault is injected: failures seen then are not remembered against the device. */
     static boolean any() {
-        return !System.getProperty(PROPERTY, "").isEmpty();
+        return !EngineSetting.get(PROPERTY, "").isEmpty();
     }
 
     private FaultInjection() {

@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import com.aparapi.Config;
 import com.aparapi.device.Device;
 import com.aparapi.device.OpenCLDevice;
@@ -67,18 +68,18 @@ public final class OpenClDevices {
     }
 
     /**
-     * Test only: the environment variable that, set to {@code 1}, makes every OpenCL device count as a
-     * GPU (in {@link #all()}'s order), so that Spark's GPU scheduling can be tested end to end where
-     * PoCL's CPU device is the only one. {@code bin/discover-gpus} lists the same devices under it.
-     * An environment variable, not a system property: Spark refuses executor Java options that start
-     * with {@code -Dspark} ({@code spark.executorEnv.} sets it). Never set it in production: a CPU
-     * device would then take Spark's GPU slots.
+     * Test only: the setting ({@link EngineSetting}; on executors the environment variable
+     * {@code SPARKLAYERNORM_TEST_DEVICES_AS_GPUS}) that, set to {@code true}, makes every OpenCL
+     * device count as a GPU (in {@link #all()}'s order), so that Spark's GPU scheduling can be
+     * tested end to end where PoCL's CPU device is the only one. {@code bin/discover-gpus} lists the
+     * same devices under the same environment variable. Never set it in production: a CPU device
+     * would then take Spark's GPU slots.
      */
-    public static final String TEST_DEVICES_AS_GPUS = "SPARKLAYERNORM_TEST_DEVICES_AS_GPUS";
+    public static final String TEST_DEVICES_AS_GPUS = "sparklayernorm.test.devicesAsGpus";
 
     /** The GPUs OpenCL lists, in its platform-then-device order: Spark's address N is the N-th. */
     public static List<OpenCLDevice> gpus() {
-        return "1".equals(System.getenv(TEST_DEVICES_AS_GPUS)) ? all() : list(Device.TYPE.GPU);
+        return EngineSetting.flag(TEST_DEVICES_AS_GPUS) ? all() : list(Device.TYPE.GPU);
     }
 
     /** Every device: GPUs, accelerators, CPUs. */

@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import com.aparapi.device.OpenCLDevice;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +45,7 @@ public final class OpenClEnginePool {
 
     /** The most OpenCL contexts (engines) kept per device. */
     public static int maxContexts() {
-        return Math.max(1, Integer.getInteger(MAX_CONTEXTS, DEFAULT_MAX_CONTEXTS));
+        return Math.max(1, EngineSetting.integer(MAX_CONTEXTS, DEFAULT_MAX_CONTEXTS));
     }
 
     /**

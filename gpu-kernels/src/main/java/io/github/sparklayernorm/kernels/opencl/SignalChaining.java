@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.opencl;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +27,7 @@ public final class SignalChaining {
      * @throws OpenClFailure (LIBRARY) if this JVM runs without libjsig on a system where that can be told
      */
     public static void requirePreloaded() {
-        if (Boolean.getBoolean(ALLOW_WITHOUT) || !Files.isReadable(MAPS)) {
+        if (EngineSetting.flag(ALLOW_WITHOUT) || !Files.isReadable(MAPS)) {
             return;
         }
         String maps;

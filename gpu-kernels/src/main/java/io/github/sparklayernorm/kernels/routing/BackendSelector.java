@@ -1,5 +1,6 @@
 package io.github.sparklayernorm.kernels.routing;
 
+import io.github.sparklayernorm.kernels.EngineSetting;
 import io.github.sparklayernorm.kernels.Backend;
 import io.github.sparklayernorm.kernels.opencl.OpenClFailure;
 import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
@@ -60,7 +61,7 @@ public final class BackendSelector {
                 try {
                     StringBuilder whyNot = new StringBuilder();
                     OpenClLayerNorm engine = OpenClEnginePool.borrowIfFree(assignedGpu,
-                            Boolean.getBoolean(AUTO_USES_CPU_DEVICES), whyNot::append);
+                            EngineSetting.flag(AUTO_USES_CPU_DEVICES), whyNot::append);
                     if (engine == null) {
                         listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'auto' and " + whyNot);
                     } else {
@@ -82,7 +83,7 @@ public final class BackendSelector {
      * only.
      */
     public static boolean autoUsesOpenCl() {
-        return OpenClEnginePool.autoFindsDevice(Boolean.getBoolean(AUTO_USES_CPU_DEVICES));
+        return OpenClEnginePool.autoFindsDevice(EngineSetting.flag(AUTO_USES_CPU_DEVICES));
     }
 
     private static String assignedWords(String assignedGpu) {
