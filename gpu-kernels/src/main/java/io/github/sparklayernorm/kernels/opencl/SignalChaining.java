@@ -41,7 +41,8 @@ public final class SignalChaining {
             throw new OpenClFailure(OpenClFailure.Stage.LIBRARY, "this JVM was started without the JVM's"
                     + " signal-chaining library, and OpenCL drivers would replace its signal handlers;"
                     + " start it with LD_PRELOAD=" + lib + " (for Spark executors: spark.executorEnv.LD_PRELOAD="
-                    + lib + "), or set -D" + ALLOW_WITHOUT + "=true to run OpenCL anyway");
+                    + lib + "), or set " + ALLOW_WITHOUT + "=true (on executors: spark.executorEnv."
+                    + EngineSetting.environmentName(ALLOW_WITHOUT) + "=true) to run OpenCL anyway");
         }
     }
 
