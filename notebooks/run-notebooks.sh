@@ -7,8 +7,10 @@
 #                                        into notebooks/ (so that readers see them without running)
 #   ... [--store] NAME...                only these notebooks (e.g. 04-batch-job 05-pyspark)
 #
-# The Java kernel sometimes does not answer at start-up (a race in the kernel: "Kernel didn't
-# respond"). Only that is retried, a bounded number of times; a failing cell never is.
+# The Java kernel sometimes fails at start-up, before any cell ran: it binds its sockets but never
+# answers ("Kernel didn't respond"), or its JVM exits first ("Kernel died before replying to
+# kernel_info"). Only these are retried, a bounded number of times, each failed attempt's log kept
+# beside the notebook's; a failing cell never is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -45,8 +47,10 @@ for notebook in "${notebooks[@]}"; do
                 --output-dir "$out" "$notebook" > "$log" 2>&1; then
             break
         fi
-        if grep -q "Kernel didn't respond" "$log" && [ "$attempt" -lt "$attempts" ]; then
-            echo "   the kernel did not start; starting it again"
+        if grep -q -E "Kernel didn't respond|Kernel died before replying to kernel_info" "$log" \
+                && [ "$attempt" -lt "$attempts" ]; then
+            cp "$log" "$out/$name.attempt-$attempt.log"
+            echo "   the kernel did not start (log: $out/$name.attempt-$attempt.log); starting it again"
             continue
         fi
         grep -v -E "^(Parsing classpath|Add .* to classpath)" "$log" | tail -60
