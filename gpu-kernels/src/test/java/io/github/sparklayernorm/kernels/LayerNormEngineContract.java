@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import net.jqwik.api.ForAll;
@@ -18,8 +19,15 @@ import org.junit.jupiter.api.Test;
 /**
  * The specification every {@link LayerNormEngine} must meet. Each engine's test class extends this
  * and supplies the engine; the same cases then run against all of them.
+ *
+ * <p>Two checks on every batch a case normalizes ({@link #normalize}): the case's own (accuracy
+ * against {@link ExactLayerNorm}, constant rows, statistics...), and the same bits as the Java
+ * engine, outputs and statistics: one answer from every backend, kernel shape and batch.
  */
 public abstract class LayerNormEngineContract {
+
+    /** The engine whose bits every engine gives: the Java engine, on the fastest passes this JVM has. */
+    private static final LayerNormEngine JAVA = new JavaLayerNorm();
 
     private LayerNormEngine engine;
 
@@ -45,6 +53,47 @@ public abstract class LayerNormEngineContract {
         }
     }
 
+    /**
+     * The engine's {@code normalize}, and the same batch by the Java engine (on copies, so that
+     * in-place batches are checked too): outputs and statistics must have the same bits.
+     */
+    protected final void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec,
+                                   RowStatistics stats) {
+        double[] expected = out.clone();
+        RowStatistics expectedStats = stats == null ? null : new RowStatistics();
+        JAVA.normalize(in.clone(), expected, layout, spec, expectedStats);
+        engine().normalize(in, out, layout, spec, stats);
+        Tolerance.assertSameBits("the batch", expected, out);
+        assertSameStatistics(layout, expectedStats, stats);
+    }
+
+    protected final void normalize(double[] in, double[] out, BatchLayout layout, LayerNormSpec spec) {
+        normalize(in, out, layout, spec, null);
+    }
+
+    /** As {@link #normalize(double[], double[], BatchLayout, LayerNormSpec, RowStatistics)}, for floats. */
+    protected final void normalize(float[] in, float[] out, BatchLayout layout, LayerNormSpec spec) {
+        float[] expected = out.clone();
+        JAVA.normalize(in.clone(), expected, layout, spec);
+        engine().normalize(in, out, layout, spec);
+        Tolerance.assertSameBits("the batch", expected, out);
+    }
+
+    private static void assertSameStatistics(BatchLayout layout, RowStatistics expected, RowStatistics actual) {
+        if (expected == null) {
+            return;
+        }
+        double[] e = new double[2 * layout.rowCount()];
+        double[] a = new double[e.length];
+        for (int r = 0; r < layout.rowCount(); r++) {
+            e[2 * r] = expected.mean(r);
+            e[2 * r + 1] = expected.invStdDev(r);
+            a[2 * r] = actual.mean(r);
+            a[2 * r + 1] = actual.invStdDev(r);
+        }
+        Tolerance.assertSameBits("the statistics (mean, 1/std of each row)", e, a);
+    }
+
     // ---- rows -------------------------------------------------------------------------------
 
     public static double[] gaussianRow(SplittableRandom random, int d, double offset, double spread) {
@@ -63,7 +112,7 @@ public abstract class LayerNormEngineContract {
 
     private double[] normalizeOne(double[] row, LayerNormSpec spec) {
         double[] out = new double[row.length];
-        engine().normalize(row, out, BatchLayout.uniform(1, row.length), spec);
+        normalize(row, out, BatchLayout.uniform(1, row.length), spec);
         return out;
     }
 
@@ -225,14 +274,14 @@ public abstract class LayerNormEngineContract {
     void floatConstantRowGivesExactlyTheShift() {
         float[] row = {1e4f, 1e4f, 1e4f};
         float[] out = new float[3];
-        engine().normalize(row, out, BatchLayout.uniform(1, 3),
+        normalize(row, out, BatchLayout.uniform(1, 3),
                 LayerNormSpec.of(1e-5, new double[] {1, 2, 3}, new double[] {0.25, -1, 0}));
         assertArrayEquals(new float[] {0.25f, -1f, 0f}, out, 0f);
     }
 
     private void assertFloatMatchesExact(String what, float[] row, LayerNormSpec spec) {
         float[] out = new float[row.length];
-        engine().normalize(row, out, BatchLayout.uniform(1, row.length), spec);
+        normalize(row, out, BatchLayout.uniform(1, row.length), spec);
         double[] widened = new double[row.length];
         for (int i = 0; i < row.length; i++) {
             widened[i] = row[i];
@@ -254,7 +303,7 @@ public abstract class LayerNormEngineContract {
         double[] batch = gaussianRow(random, rows * d, -1e9, 1e6);
         System.arraycopy(target, 0, batch, 4 * d, d);
         double[] out = new double[batch.length];
-        engine().normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
+        normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
         assertArrayEquals(alone, Arrays.copyOfRange(out, 4 * d, 5 * d), 0.0, "same bits alone and in a batch");
     }
 
@@ -268,7 +317,7 @@ public abstract class LayerNormEngineContract {
         }
         double[] batch = gaussianRow(random, offsets[lengths.length], 100, 7);
         double[] out = new double[batch.length];
-        engine().normalize(batch, out, BatchLayout.ofOffsets(offsets, lengths.length), LayerNormSpec.of(1e-5));
+        normalize(batch, out, BatchLayout.ofOffsets(offsets, lengths.length), LayerNormSpec.of(1e-5));
         for (int r = 0; r < lengths.length; r++) {
             double[] row = Arrays.copyOfRange(batch, offsets[r], offsets[r + 1]);
             Tolerance.assertDoubleRowClose("row " + r, out, offsets[r], ExactLayerNorm.of(row, 1e-5), null, null);
@@ -282,7 +331,7 @@ public abstract class LayerNormEngineContract {
         double[] values = gaussianRow(random, 6 * d, 50, 4);
         double[] out = new double[values.length];
         Arrays.fill(out, -7.0);
-        engine().normalize(values, out, BatchLayout.ofOffsets(new int[] {2 * d, 3 * d, 4 * d}, 2), LayerNormSpec.of(1e-5));
+        normalize(values, out, BatchLayout.ofOffsets(new int[] {2 * d, 3 * d, 4 * d}, 2), LayerNormSpec.of(1e-5));
         for (int r = 0; r < 6; r++) {
             double[] row = Arrays.copyOfRange(out, r * d, (r + 1) * d);
             if (r == 2 || r == 3) {
@@ -301,8 +350,8 @@ public abstract class LayerNormEngineContract {
         SplittableRandom random = new SplittableRandom(9);
         double[] batch = gaussianRow(random, 3 * 64, 1e6, 1);
         double[] expected = new double[batch.length];
-        engine().normalize(batch, expected, BatchLayout.uniform(3, 64), LayerNormSpec.of(1e-5));
-        engine().normalize(batch, batch, BatchLayout.uniform(3, 64), LayerNormSpec.of(1e-5));
+        normalize(batch, expected, BatchLayout.uniform(3, 64), LayerNormSpec.of(1e-5));
+        normalize(batch, batch, BatchLayout.uniform(3, 64), LayerNormSpec.of(1e-5));
         assertArrayEquals(expected, batch, 0.0);
     }
 
@@ -324,7 +373,7 @@ public abstract class LayerNormEngineContract {
 
     private void assertRmsMatchesExact(String what, double[] row, double epsilon, double[] scale) {
         double[] out = new double[row.length];
-        engine().normalize(row, out, BatchLayout.uniform(1, row.length), LayerNormSpec.rms(epsilon, scale));
+        normalize(row, out, BatchLayout.uniform(1, row.length), LayerNormSpec.rms(epsilon, scale));
         Tolerance.assertDoubleRowClose(what, out, 0, ExactLayerNorm.rms(row, epsilon, scale), scale, null);
     }
 
@@ -342,7 +391,7 @@ public abstract class LayerNormEngineContract {
     @Test
     void rmsOfAZeroRowIsZero() {
         double[] out = new double[4];
-        engine().normalize(new double[4], out, BatchLayout.uniform(1, 4), LayerNormSpec.rms(1e-5, new double[] {1, 2, 3, 4}));
+        normalize(new double[4], out, BatchLayout.uniform(1, 4), LayerNormSpec.rms(1e-5, new double[] {1, 2, 3, 4}));
         assertArrayEquals(new double[4], out, 0.0);
     }
 
@@ -355,7 +404,7 @@ public abstract class LayerNormEngineContract {
         for (boolean centered : new boolean[] {true, false}) {
             LayerNormSpec spec = centered ? LayerNormSpec.of(1e-5) : LayerNormSpec.rms(1e-5, null);
             RowStatistics stats = new RowStatistics();
-            engine().normalize(batch, new double[batch.length], BatchLayout.uniform(rows, d), spec, stats);
+            normalize(batch, new double[batch.length], BatchLayout.uniform(rows, d), spec, stats);
             for (int r = 0; r < rows; r++) {
                 double[] exact = ExactLayerNorm.statistics(Arrays.copyOfRange(batch, r * d, (r + 1) * d), 1e-5, centered);
                 assertEquals(exact[0], stats.mean(r), 1e-15 * Math.abs(exact[0]), "mean of row " + r);
@@ -368,7 +417,7 @@ public abstract class LayerNormEngineContract {
     void statisticsOfExtremeRowsAreInTheRowsOwnUnits() {
         double[] huge = {1e300, -1e300, 3e300, 5e299};
         RowStatistics stats = new RowStatistics();
-        engine().normalize(huge, new double[4], BatchLayout.uniform(1, 4), LayerNormSpec.of(1e-5), stats);
+        normalize(huge, new double[4], BatchLayout.uniform(1, 4), LayerNormSpec.of(1e-5), stats);
         double[] exact = ExactLayerNorm.statistics(huge, 1e-5, true);
         assertEquals(exact[0], stats.mean(0), 1e-15 * Math.abs(exact[0]));
         assertEquals(exact[1], stats.invStdDev(0), 1e-13 * exact[1]);
@@ -449,7 +498,7 @@ public abstract class LayerNormEngineContract {
         SplittableRandom random = new SplittableRandom(seed);
         double[] batch = gaussianRow(random, rows * d, random.nextDouble() * 1e6, 3);
         double[] out = new double[batch.length];
-        engine().normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
+        normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
         for (int r = 0; r < rows; r++) {
             double[] alone = normalizeOne(Arrays.copyOfRange(batch, r * d, (r + 1) * d), LayerNormSpec.of(1e-5));
             assertArrayEquals(alone, Arrays.copyOfRange(out, r * d, (r + 1) * d), 0.0, "row " + r);
@@ -467,12 +516,51 @@ public abstract class LayerNormEngineContract {
             batch[i] = (float) values[i];
         }
         float[] out = new float[batch.length];
-        engine().normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
+        normalize(batch, out, BatchLayout.uniform(rows, d), LayerNormSpec.of(1e-5));
         for (int r = 0; r < rows; r++) {
             float[] alone = new float[d];
-            engine().normalize(Arrays.copyOfRange(batch, r * d, (r + 1) * d), alone, BatchLayout.uniform(1, d),
+            normalize(Arrays.copyOfRange(batch, r * d, (r + 1) * d), alone, BatchLayout.uniform(1, d),
                     LayerNormSpec.of(1e-5));
             assertArrayEquals(alone, Arrays.copyOfRange(out, r * d, (r + 1) * d), 0.0f, "row " + r);
         }
+    }
+
+    /**
+     * Batches as Spark hands them over: rows of many lengths side by side (a short row next to a
+     * long one, a constant row, a row far from 0), layer or RMS, with or without scale and shift,
+     * in doubles and in floats. Each value must have the Java engine's bits ({@link #normalize}).
+     */
+    @Property(tries = 60)
+    void raggedBatchesGiveTheJavaEnginesBits(@ForAll @IntRange(min = 1, max = 12) int rows,
+                                            @ForAll @IntRange(min = 1, max = 3000) int longest,
+                                            @ForAll @IntRange(min = -300, max = 300) int offsetExponent,
+                                            @ForAll @LongRange long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        boolean sameLength = random.nextBoolean();
+        int d = 1 + random.nextInt(longest);
+        int[] offsets = new int[rows + 1];
+        for (int r = 0; r < rows; r++) {
+            offsets[r + 1] = offsets[r] + (sameLength ? d : 1 + random.nextInt(longest));
+        }
+        double[] in = new double[offsets[rows]];
+        for (int r = 0; r < rows; r++) {
+            double offset = Math.scalb(random.nextDouble() - 0.5, random.nextInt(2) == 0 ? offsetExponent : 0);
+            double spread = random.nextInt(8) == 0 ? 0.0 : Math.abs(offset) * Math.pow(10, -random.nextInt(12)) + 1e-3;
+            double[] row = gaussianRow(random, offsets[r + 1] - offsets[r], offset, spread);
+            System.arraycopy(row, 0, in, offsets[r], row.length);
+        }
+        double[] scale = sameLength && random.nextBoolean() ? gaussianRow(random, d, 1, 1) : null;
+        double[] shift = sameLength && random.nextBoolean() ? gaussianRow(random, d, 0, 1) : null;
+        double epsilon = Math.pow(10, -1 - random.nextInt(12));
+        LayerNormSpec spec = random.nextInt(3) == 0 ? LayerNormSpec.rms(epsilon, scale)
+                : LayerNormSpec.of(epsilon, scale, shift);
+        BatchLayout layout = BatchLayout.ofOffsets(offsets, rows);
+        normalize(in, new double[in.length], layout, spec, new RowStatistics());
+
+        float[] floats = new float[in.length];
+        for (int i = 0; i < in.length; i++) {
+            floats[i] = (float) Math.scalb(in[i], -Math.max(0, offsetExponent - 100));
+        }
+        normalize(floats, new float[floats.length], layout, spec);
     }
 }

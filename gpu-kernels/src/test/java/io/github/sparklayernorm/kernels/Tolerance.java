@@ -58,6 +58,52 @@ public final class Tolerance {
         }
     }
 
+    /**
+     * The same bits, value for value (NaNs are equal to each other; {@code -0.0} and {@code 0.0} are
+     * not): what every backend owes the Java engine. The message names the first difference and how
+     * many ulps apart it is, and counts the differences.
+     */
+    public static void assertSameBits(String what, double[] expected, double[] actual) {
+        if (expected.length != actual.length) {
+            fail(what + ": " + actual.length + " values, expected " + expected.length);
+        }
+        int first = -1;
+        int differing = 0;
+        for (int i = 0; i < expected.length; i++) {
+            if (Double.doubleToLongBits(expected[i]) != Double.doubleToLongBits(actual[i])) {
+                first = first < 0 ? i : first;
+                differing++;
+            }
+        }
+        if (differing > 0) {
+            fail(what + ": " + differing + " of " + expected.length + " values differ from the Java engine's bits;"
+                    + " the first, value " + first + ", is " + actual[first] + ", the Java engine's "
+                    + expected[first] + " (" + ulpsApart(expected[first], actual[first]) + " ulps apart)");
+        }
+    }
+
+    /** As {@link #assertSameBits(String, double[], double[])}, for floats. */
+    public static void assertSameBits(String what, float[] expected, float[] actual) {
+        double[] e = new double[expected.length];
+        double[] a = new double[actual.length];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = expected[i];
+        }
+        for (int i = 0; i < a.length; i++) {
+            a[i] = actual[i];
+        }
+        assertSameBits(what + " (floats)", e, a);
+    }
+
+    private static long ulpsApart(double a, double b) {
+        long x = Double.doubleToLongBits(a);
+        long y = Double.doubleToLongBits(b);
+        // Ordered as integers: negative values count down from the sign bit.
+        x = x < 0 ? Long.MIN_VALUE - x : x;
+        y = y < 0 ? Long.MIN_VALUE - y : y;
+        return Math.abs(x - y);
+    }
+
     private Tolerance() {
     }
 }

@@ -13,6 +13,7 @@ import io.github.sparklayernorm.kernels.opencl.FaultInjection;
 import io.github.sparklayernorm.kernels.opencl.RequiresOpenClDevice;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import io.github.sparklayernorm.ml.exec.Execution;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The same transformer on each backend: same rows out, counted where they were normalized. */
 class LayerNormalizerBackendTest {
@@ -84,16 +86,37 @@ class LayerNormalizerBackendTest {
         return outputs;
     }
 
-    private static void assertSameWithin(List<Row> expected, List<Row> actual, double doubleTolerance) {
-        assertEquals(expected.size(), actual.size());
+    /**
+     * The same bits in every value: the double column compared as raw bits (a tolerance would hide
+     * the last-bit differences this exists to rule out), the float column as floats.
+     */
+    private static void assertSameBits(String what, List<Row> expected, List<Row> actual) {
+        assertEquals(expected.size(), actual.size(), what);
         for (int r = 0; r < expected.size(); r++) {
             double[] e = ((Vector) expected.get(r).get(0)).toArray();
             double[] a = ((Vector) actual.get(r).get(0)).toArray();
             for (int i = 0; i < e.length; i++) {
-                assertEquals(e[i], a[i], doubleTolerance * Math.max(1, Math.abs(e[i])), "row " + r + " value " + i);
+                assertEquals(Double.doubleToLongBits(e[i]), Double.doubleToLongBits(a[i]),
+                        what + ": row " + r + " value " + i + " is " + a[i] + ", expected " + e[i]);
             }
-            assertEquals(expected.get(r).getList(1), actual.get(r).getList(1), "float row " + r);
+            assertEquals(expected.get(r).getList(1), actual.get(r).getList(1), what + ": float row " + r);
         }
+    }
+
+    /**
+     * The stage's output written to Parquet and read back (what a job does), in id order: the
+     * bits that reach storage.
+     */
+    private static List<Row> written(LayerNormalizer ln, Path dir) {
+        String path = dir.resolve(ln.getBackend() + "-" + System.nanoTime()).toString();
+        ln.transform(data()).select("id", "v2", "f2").write().parquet(path);
+        List<Row> rows = new ArrayList<>(SparkTestSession.get().read().parquet(path).collectAsList());
+        rows.sort(java.util.Comparator.comparingInt(r -> r.getInt(0)));
+        List<Row> outputs = new ArrayList<>();
+        for (Row row : rows) {
+            outputs.add(RowFactory.create(row.get(1), row.get(2)));
+        }
+        return outputs;
     }
 
     @Test
@@ -105,33 +128,48 @@ class LayerNormalizerBackendTest {
 
     @Test
     @RequiresOpenClDevice
-    void openclBackendGivesTheJavaResultsWithinTheDoubleTolerance() {
+    void openclBackendWritesTheJavaBackendsBitsInBothKernelShapes(@TempDir Path dir) {
         OpenClTestSupport.requireDevice();
-        List<Row> java = outputs(normalizer("java"));
-        LayerNormalizer ln = normalizer("opencl");
-        // Float outputs must be the same floats: both engines round the same double once, and
-        // their doubles differ by far less than a float ulp (a tie would show up here).
-        assertSameWithin(java, outputs(ln), 1e-12);
-        Map<String, Long> counts = ln.rowsByBackend();
-        assertEquals(1, counts.size(), counts.toString());
-        String key = counts.keySet().iterator().next();
-        assertTrue(key.startsWith("opencl: "), key);
-        assertEquals(2L * ROWS, counts.get(key));
-    }
-
-    @Test
-    @RequiresOpenClDevice
-    void bothKernelShapesGiveTheJavaResultsWithinTheDoubleTolerance() {
-        OpenClTestSupport.requireDevice();
-        List<Row> java = outputs(normalizer("java"));
+        List<Row> java = written(normalizer("java"), dir);
         SparkSession spark = SparkTestSession.get();
         try {
             for (String shape : new String[] {"row", "group"}) {
                 spark.conf().set(Execution.KERNEL_SETTING, shape);
-                assertSameWithin(java, outputs(normalizer("opencl")), 1e-12);
+                LayerNormalizer ln = normalizer("opencl");
+                assertSameBits("opencl, " + shape + " shape", java, written(ln, dir));
+                Map<String, Long> counts = ln.rowsByBackend();
+                assertEquals(1, counts.size(), counts.toString());
+                String key = counts.keySet().iterator().next();
+                assertTrue(key.startsWith("opencl: "), key);
+                assertEquals(2L * ROWS, counts.get(key));
             }
         } finally {
             spark.conf().unset(Execution.KERNEL_SETTING);
+        }
+    }
+
+    /**
+     * Backend auto's choice never shows in the output: with calibration off it takes the device for
+     * every row, with calibration on it measures both engines and chooses (batches measured run
+     * on both), and the Java backend takes none. The same bits all three times.
+     */
+    @Test
+    @RequiresOpenClDevice
+    void autoWritesTheSameBitsWhateverItChose(@TempDir Path dir) {
+        OpenClTestSupport.requireDevice();
+        List<Row> java = written(normalizer("java"), dir);
+        System.setProperty(BackendSelector.AUTO_USES_CPU_DEVICES, "true");
+        SparkSession spark = SparkTestSession.get();
+        try {
+            spark.conf().set(Execution.CALIBRATE_SETTING, "false");
+            LayerNormalizer uncalibrated = normalizer("auto");
+            assertSameBits("auto, the device for every row", java, written(uncalibrated, dir));
+            assertTrue(uncalibrated.rowsByBackend().keySet().stream().allMatch(k -> k.startsWith("opencl: ")),
+                    uncalibrated.rowsByBackend().toString());
+            spark.conf().set(Execution.CALIBRATE_SETTING, "true");
+            assertSameBits("auto, calibrated", java, written(normalizer("auto"), dir));
+        } finally {
+            spark.conf().unset(Execution.CALIBRATE_SETTING);
         }
     }
 
@@ -179,7 +217,7 @@ class LayerNormalizerBackendTest {
         System.setProperty(FAULT, "compile");
         long fired = FaultInjection.fired("compile");
         LayerNormalizer ln = normalizer("auto");
-        assertSameWithin(java, outputs(ln), 0.0);
+        assertSameBits("auto after the fault", java, outputs(ln));
         assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
         // auto opened the device and the fault fired there: the Java rows are the fallback's, not a skip.
         assertTrue(FaultInjection.fired("compile") > fired, "the injected compile fault fired");
@@ -194,7 +232,7 @@ class LayerNormalizerBackendTest {
         System.setProperty(FAULT, "execute");
         long fired = FaultInjection.fired("execute");
         LayerNormalizer ln = normalizer("auto");
-        assertSameWithin(java, outputs(ln), 0.0);
+        assertSameBits("auto after the fault", java, outputs(ln));
         assertEquals(Map.of("java", 2L * ROWS), ln.rowsByBackend());
         // auto opened the device and the fault fired there: the Java rows are the fallback's, not a skip.
         assertTrue(FaultInjection.fired("execute") > fired, "the injected execute fault fired");
@@ -215,7 +253,7 @@ class LayerNormalizerBackendTest {
 
     @Test
     @RequiresOpenClDevice
-    void rmsGroupsAndStatisticsOnOpenclMatchJava() {
+    void rmsGroupsAndStatisticsOnOpenclHaveTheJavaBits() {
         OpenClTestSupport.requireDevice();
         List<Row> results = new ArrayList<>();
         for (String backend : new String[] {"java", "opencl"}) {
@@ -225,24 +263,24 @@ class LayerNormalizerBackendTest {
             results.add(rms.transform(data()).filter("id = 17").select("v2", "inv").collectAsList().get(0));
             assertEquals((long) ROWS, rms.rowsByBackend().values().iterator().next(), "rows are counted as rows, not groups");
         }
-        double[] java = ((Vector) results.get(0).get(0)).toArray();
-        double[] openCl = ((Vector) results.get(1).get(0)).toArray();
-        for (int i = 0; i < java.length; i++) {
-            assertEquals(java[i], openCl[i], 1e-12 * Math.max(1, Math.abs(java[i])), "value " + i);
-        }
-        List<Object> invJava = results.get(0).getList(1);
-        List<Object> invOpenCl = results.get(1).getList(1);
-        for (int g = 0; g < 4; g++) {
-            double expected = (Double) invJava.get(g);
-            assertEquals(expected, (Double) invOpenCl.get(g), 1e-12 * expected, "group " + g);
-        }
+        // The same bits: doubles compared as raw bits, not within a tolerance.
+        assertArrayEquals(bits(((Vector) results.get(0).get(0)).toArray()), bits(((Vector) results.get(1).get(0)).toArray()));
+        assertEquals(results.get(0).getList(1), results.get(1).getList(1), "inverse deviations of the groups");
+        assertEquals(4, results.get(0).getList(1).size());
     }
 
     @Test
     void batchSizeDoesNotChangeAnyRow() {
         List<Row> big = outputs(normalizer("java"));
         List<Row> small = outputs(normalizer("java").setBatchSize(7));
-        assertSameWithin(big, small, 0.0);
-        assertArrayEquals(((Vector) big.get(0).get(0)).toArray(), ((Vector) small.get(0).get(0)).toArray(), 0.0);
+        assertSameBits("batches of 7 rows", big, small);
+    }
+
+    private static long[] bits(double[] values) {
+        long[] bits = new long[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bits[i] = Double.doubleToLongBits(values[i]);
+        }
+        return bits;
     }
 }

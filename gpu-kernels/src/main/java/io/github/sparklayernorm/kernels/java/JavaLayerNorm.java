@@ -42,18 +42,15 @@ public final class JavaLayerNorm implements LayerNormEngine {
     /** On the scalar path, rows whose largest magnitude lies within 2^±SAFE_EXPONENT need no scaling. */
     private static final int SAFE_EXPONENT = 450;
     /**
-     * Values per block of the scalar path's blocked sums (and the OpenCL kernel's): short enough
-     * that plain summation inside is exact to ~16 ulps. The SIMD passes block by lanes instead
-     * ({@code RowPasses.BLOCK}).
+     * Values per block of the scalar path's blocked sums: short enough that plain summation inside
+     * is exact to ~16 ulps. (The fast path blocks by lanes, {@link CanonicalArithmetic#BLOCK}; the
+     * scalar path is the Java engine's alone, so its order is its own.)
      */
-    public static final int SCALAR_BLOCK = 64;
+    private static final int SCALAR_BLOCK = 64;
 
-    /** Where {@code c^2 <= AMPLIFICATION_BOUND * m2}, {@code m2 - c^2} amplifies rounding by 8 at most. */
-    private static final double AMPLIFICATION_BOUND = 0.875;
-    /** Below this mean square (and epsilon), underflowed squares could matter: the scalar path scales. */
-    private static final double TINY = 0x1p-900;
-    /** Values averaged for the first centre: enough that one outlier among them moves it little. */
-    private static final int SAMPLE = 8;
+    private static final double AMPLIFICATION_BOUND = CanonicalArithmetic.AMPLIFICATION_BOUND;
+    private static final double TINY = CanonicalArithmetic.TINY;
+    private static final int SAMPLE = CanonicalArithmetic.SAMPLE;
 
     /** The backend's name, in params, metrics and logs. */
     public static final String NAME = "java";
@@ -247,7 +244,8 @@ public final class JavaLayerNorm implements LayerNormEngine {
                 return false;
             }
             if (c * c <= AMPLIFICATION_BOUND * meanSquare) {
-                double invStd = inverseStdDev(meanSquare - c * c, k + c, spec, stats, row);
+                // One rounding, by a fused multiply-add: the kernels compute it the same way.
+                double invStd = inverseStdDev(Math.fma(-c, c, meanSquare), k + c, spec, stats, row);
                 if (x instanceof double[]) {
                     passes.affine((double[]) x, xo, (double[]) y, yo, d, k, c, invStd, spec.scaleOrNull(),
                             spec.shiftOrNull());
@@ -362,10 +360,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
         double[] scale = spec.scaleOrNull();
         double[] shift = spec.shiftOrNull();
         for (int i = 0; i < d; i++) {
-            double z = ((x[xo + i] * s - m0) - c) * invStd;
-            double g = scale == null ? 1.0 : scale[i];
-            double b = shift == null ? 0.0 : shift[i];
-            y[yo + i] = g * z + b;
+            y[yo + i] = ScalarRowPasses.value(x[xo + i] * s, i, m0, c, invStd, scale, shift);
         }
     }
 

@@ -20,10 +20,12 @@ import io.github.sparklayernorm.kernels.EngineSetting;
  * values in the same order. Element-wise passes have no order to keep; both
  * implementations evaluate the same expression, so they round the same way.
  *
- * <p><b>Fused multiply-adds.</b> Squares are added to their sums, and scale and shift applied
- * ({@code scale * z + shift}, when both are given), by fused multiply-adds: one rounding instead of
- * two, and one instruction where the passes are bound by the CPU's floating-point adders
- * (docs/performance.md, "Design figures"). Both implementations use them, the
+ * <p><b>Fused multiply-adds.</b> Every product that is added to something is added by a fused
+ * multiply-add: squares to their sums, {@code z * scale + shift} when both are given, and
+ * {@code t * invStd + shift} when only the shift is. One rounding instead of two, one instruction
+ * where the passes are bound by the CPU's floating-point adders (docs/performance.md, "Design
+ * figures"), and the same bits from the OpenCL kernel, whose compiler could otherwise contract a
+ * product and a sum by itself (docs/arithmetic.md). Both implementations use them, the
  * scalar one through {@link Math#fma}, which the JIT compiles to the instruction on every CPU that
  * has it (x86 since 2013, every 64-bit ARM); on a CPU without it, {@code Math.fma} is computed
  * exactly in software: the same bits, much slower.
@@ -38,15 +40,12 @@ interface RowPasses {
 
     /**
      * Partial sums per pass: four 256-bit registers or two 512-bit ones, enough to hide the
-     * adder's latency.
+     * adder's latency (the OpenCL kernel's group shape gives each lane a work-item).
      */
-    int LANES = 16;
+    int LANES = CanonicalArithmetic.LANES;
 
-    /**
-     * Values per block of a row's sums: 16 per lane, so each lane's plain sum is exact to about 16
-     * ulps; the blocks' sums are added with compensation.
-     */
-    int BLOCK = 16 * LANES;
+    /** Values per block of a row's sums ({@link CanonicalArithmetic#BLOCK}). */
+    int BLOCK = CanonicalArithmetic.BLOCK;
 
     /** A short description for logs and benchmarks, such as {@code "vector-api 256-bit"}. */
     String description();
@@ -59,8 +58,9 @@ interface RowPasses {
     void moments(double[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares);
 
     /**
-     * {@code y[yo + i] = g[i] * (((x[xo + i] - k) - c) * invStd) + b[i]}; a null {@code scale}
-     * skips the multiply and a null {@code shift} the add.
+     * {@code y[yo + i] = fma(g[i], t * invStd, b[i])} with {@code t = (x[xo + i] - k) - c}; without a
+     * scale, {@code fma(t, invStd, b[i])}; without a shift, {@code g[i] * (t * invStd)}; without
+     * either, {@code t * invStd} (see {@link ScalarRowPasses#value}).
      */
     void affine(double[] x, int xo, double[] y, int yo, int n, double k, double c, double invStd,
                 double[] scale, double[] shift);

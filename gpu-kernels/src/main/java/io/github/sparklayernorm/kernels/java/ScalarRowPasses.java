@@ -105,13 +105,17 @@ final class ScalarRowPasses implements RowPasses {
         }
     }
 
-    /** The element-wise formula, shared with the tails of the SIMD passes. */
+    /**
+     * The element-wise formula, shared with the tails of the SIMD passes and the Java engine's
+     * scalar path: a product is added only inside a fused multiply-add (docs/arithmetic.md).
+     */
     static double value(double x, int i, double k, double c, double invStd, double[] scale,
                         double[] shift) {
-        double z = ((x - k) - c) * invStd;
+        double t = (x - k) - c;
         if (scale == null) {
-            return shift == null ? z : z + shift[i];
+            return shift == null ? t * invStd : Math.fma(t, invStd, shift[i]);
         }
+        double z = t * invStd;
         return shift == null ? scale[i] * z : Math.fma(scale[i], z, shift[i]);
     }
 }

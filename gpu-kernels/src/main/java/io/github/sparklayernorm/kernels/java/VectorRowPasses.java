@@ -179,8 +179,8 @@ final class VectorRowPasses implements RowPasses {
             }
         } else if (shift != null) {
             for (int i = 0; i < bound; i += W) {
-                DoubleVector z = DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).mul(sv);
-                z.add(DoubleVector.fromArray(D, shift, i)).intoArray(y, yo + i);
+                DoubleVector.fromArray(D, x, xo + i).sub(kv).sub(cv).fma(sv, DoubleVector.fromArray(D, shift, i))
+                        .intoArray(y, yo + i);
             }
         } else {
             for (int i = 0; i < bound; i += W) {
@@ -214,9 +214,9 @@ final class VectorRowPasses implements RowPasses {
             }
         } else if (shift != null) {
             for (int i = 0; i < bound; i += W) {
-                DoubleVector z = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
-                        .sub(kv).sub(cv).mul(sv);
-                ((FloatVector) z.add(DoubleVector.fromArray(D, shift, i)).castShape(F, 0)).intoArray(y, yo + i);
+                DoubleVector r = ((DoubleVector) FloatVector.fromArray(F, x, xo + i).castShape(D, 0))
+                        .sub(kv).sub(cv).fma(sv, DoubleVector.fromArray(D, shift, i));
+                ((FloatVector) r.castShape(F, 0)).intoArray(y, yo + i);
             }
         } else {
             for (int i = 0; i < bound; i += W) {

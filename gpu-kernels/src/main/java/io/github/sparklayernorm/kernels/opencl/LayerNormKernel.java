@@ -1,7 +1,7 @@
 package io.github.sparklayernorm.kernels.opencl;
 
 import com.aparapi.Kernel;
-import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import io.github.sparklayernorm.kernels.java.CanonicalArithmetic;
 
 /**
  * The OpenCL kernel, written in the Java subset Aparapi translates, in two shapes ({@link #mode}):
@@ -10,31 +10,42 @@ import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
  *   <li><b>row</b> ({@value #ROW}): one work-item per row. A row in one work-item keeps every pass
  *       in registers and cache with no barriers: what a CPU device wants (docs/performance.md
  *       compares the shapes on PoCL).</li>
- *   <li><b>group</b> ({@value #GROUP}): one work-group per row, as GPU libraries do. Work-items
- *       stride the row, so neighbours read neighbouring values (coalesced loads), and each sum is
- *       reduced in local memory as a tree, between barriers. A batch of 4096 rows is then 4096
- *       work-groups of up to 256 work-items: enough threads in flight for a GPU.</li>
+ *   <li><b>group</b> ({@value #GROUP}): one work-group per row, as GPU libraries do: 16 work-items
+ *       per block of 256 values, one for each lane of the canonical order, and up to 16 blocks at
+ *       once (256 work-items). Neighbouring work-items read neighbouring values (coalesced loads);
+ *       lane sums meet in local memory, between barriers.</li>
  * </ul>
  *
- * <p>Layer or RMS normalization, as the spec says ({@link #rms}). The numerics are those of the Java
- * engine's scalar path (a first mean, a correction kept apart, compensated sums over blocks of
- * {@code JavaLayerNorm.SCALAR_BLOCK} values, all in double): within the contract's bound of the Java
- * engine, though not in its order of additions, so its last bits may differ. One kernel serves float
- * and double rows: float rows are read
- * widened and rounded once on the way out ({@link #useFloat} picks the arrays). Rows whose
- * largest magnitude lies outside 2^±450, or that hold NaN or infinities, would need the
- * power-of-two rescaling of the Java engine: the kernel marks them in {@link #status} and the
- * host finishes them exactly with the Java engine.
+ * <p><b>The same bits as the Java engine.</b> Both shapes follow the canonical arithmetic
+ * ({@link CanonicalArithmetic}, docs/arithmetic.md) step by step: the first point {@code k}, the
+ * moments in 16 lanes per block added as the fixed tree, the tail, Neumaier's compensation over
+ * the blocks in order, the same decisions (a second point when the first was far from the mean)
+ * and the same output formula. Every product that meets a sum meets it in an explicit
+ * {@code fma}, and no expression holds a product next to an addition, so OpenCL's licence to
+ * contract {@code a * b + c} changes nothing. Double {@code +}, {@code *}, {@code /} and
+ * {@code sqrt} are correctly rounded in OpenCL, as in Java; float rows are read widened and
+ * rounded once to float on the way out, as in Java ({@link #useFloat} picks the arrays). Rows
+ * the Java engine would send to its scalar path (NaN or an infinity, values whose squares overflow
+ * or underflow, a point that missed the mean twice) are marked in {@link #status} and the host
+ * finishes them with the Java engine itself.
  *
  * <p>Aparapi rules this follows: fields are primitive arrays or scalars, no objects, no
- * {@code break}/{@code continue}, no lambdas; ints stand for booleans. Double constants other
- * than 0 and 1 arrive as fields set by the host: Aparapi's class parser (on bcel 6.10) rejects a
- * kernel whose constant pool holds doubles, even as field initializers.
+ * {@code break}/{@code continue}, no lambdas, no arrays as parameters; ints stand for booleans.
+ * Double constants other than 0 and 1 arrive as fields set by the host: Aparapi's class parser (on
+ * bcel 6.10) rejects a kernel whose constant pool holds doubles, even as field initializers.
  */
 final class LayerNormKernel extends Kernel {
 
-    /** The Java engine's scalar blocks, so that the kernel's sums have the same error bound. */
-    private static final int BLOCK = JavaLayerNorm.SCALAR_BLOCK;
+    private static final int LANES = CanonicalArithmetic.LANES;
+    private static final int BLOCK = CanonicalArithmetic.BLOCK;
+    private static final int SAMPLE = CanonicalArithmetic.SAMPLE;
+    /**
+     * Lanes as bits: {@code i & WHOLE_LANES} is {@code i} rounded down to whole lanes, {@code i >> LANE_BITS}
+     * the block slot of a work-item. Masks rather than division: LLVM rewrites {@code x / 16 * 16} and
+     * {@code x % 16} with a {@code freeze} instruction, which the OpenCL simulator cannot run.
+     */
+    private static final int LANE_BITS = CanonicalArithmetic.LANE_BITS;
+    private static final int WHOLE_LANES = -LANES;
     static final int ROW = 0;
     static final int GROUP = 1;
     /**
@@ -42,30 +53,38 @@ final class LayerNormKernel extends Kernel {
      * with Aparapi's barriers in groups of 512 or more (Aparapi issue 156).
      */
     static final int MAX_GROUP = 256;
-
-    /**
-     * Values each work-item of the group shape keeps in private memory between the passes, so that
-     * a row of up to {@code 16 x work-group size} values (4096 with 256 work-items) is read from
-     * global memory once; longer rows are read again in each pass.
-     */
-    static final int HELD = 16;
+    /** The smallest: one work-item per lane. */
+    static final int MIN_GROUP = LANES;
+    /** Values of a block each work-item of the group shape reads (its lane's), and keeps. */
+    static final int HELD = BLOCK / LANES;
 
     /** {@link #ROW} or {@link #GROUP}, the same for every work-item of a run. */
     int mode;
 
-    /** The group shape's per-work-item partial sums, reduced as a tree: sum, largest magnitude, a flag. */
+    /** The group shape's lane sums: of {@code x - k} at [lid], of its squares at [MAX_GROUP + lid]. */
     @Local
-    double[] partialSum = new double[MAX_GROUP];
+    double[] laneSums = new double[2 * MAX_GROUP];
+    /** The group shape's block sums, one per block of a round: of {@code x - k}, then squares. */
     @Local
-    double[] partialMax = new double[MAX_GROUP];
+    double[] blockSums = new double[2 * (MAX_GROUP / LANES)];
+    /** The group shape's row moments, from work-item 0 to all. */
+    @Local
+    double[] rowSums = new double[2];
     @Local
     double[] partialFlag = new double[MAX_GROUP];
+    /**
+     * The group shape: the values of the row's first round a work-item reads, kept between its
+     * passes, so that a row of up to {@code 256 x 16} values is read from global memory once.
+     */
     @PrivateMemorySpace(HELD)
     double[] held = new double[HELD];
+    /** The row shape: 16 lane sums of {@code x - k}, 16 of squares, then the row's two moments. */
+    @PrivateMemorySpace(2 * LANES + 2)
+    double[] lanes = new double[2 * LANES + 2];
 
-    /** Rows whose largest magnitude lies in [safeMin, safeMax] (or is 0) need no rescaling. */
-    double safeMax;
-    double safeMin;
+    /** {@link CanonicalArithmetic#AMPLIFICATION_BOUND}, {@link CanonicalArithmetic#TINY}. */
+    double amplificationBound;
+    double tiny;
     double largestFinite;
 
     double[] inD = new double[1];
@@ -76,8 +95,8 @@ final class LayerNormKernel extends Kernel {
     double[] scale = new double[1];
     double[] shift = new double[1];
     /**
-     * Per row: 0 done, 1 left for the host (out of the safe range, or not finite), 2 done but an
-     * output is not finite (from finite input: a device fault, unless scale overflows it).
+     * Per row: 0 done, 1 left for the host (the Java engine's scalar path, or an empty row), 2 done
+     * but an output is not finite (from finite input: a device fault, unless scale overflows it).
      */
     int[] status = new int[1];
     /** Per row, when wantStats is 1: the mean and 1 / sqrt(var + epsilon). */
@@ -105,98 +124,161 @@ final class LayerNormKernel extends Kernel {
         }
     }
 
+    // ---- row shape ------------------------------------------------------------------------
+
+    private void normalizeRow(int r) {
+        int start = offsets[r];
+        int d = offsets[r + 1] - start;
+        status[r] = 1;
+        if (d > 0) {
+            double k = 0.0;
+            if (rms == 0) {
+                k = sampleMean(start, d);
+            }
+            int done = 0;
+            for (int attempt = 0; attempt < 2; attempt++) {
+                if (done == 0) {
+                    rowMoments(start, d, k);
+                    double total = lanes[2 * LANES];
+                    double squares = lanes[2 * LANES + 1];
+                    double c = centre(total, d);
+                    if (fastPathDeclines(total, squares, d) == 1) {
+                        done = 1;
+                    } else if (nearTheMean(c, squares / d) == 1) {
+                        double invStd = inverseStdDev(c, squares / d);
+                        int notFinite = 0;
+                        for (int i = 0; i < d; i++) {
+                            notFinite = max(notFinite, storeOutput(start, i, value(start + i), k, c, invStd));
+                        }
+                        status[r] = 2 * notFinite;
+                        statistics(r, k + c, invStd);
+                        done = 1;
+                    } else {
+                        k = k + c;
+                    }
+                }
+            }
+        }
+    }
+
     /**
-     * Row {@code getGroupId()}, by the work-group: the row kernel's steps and numerics (a first
-     * mean, the correction kept apart, the variance of the corrected deviations, all in double),
-     * each sum taken by work-items over strided values and reduced pairwise in local memory. Every
-     * work-item reaches every barrier: a group past the last row works on an empty row.
+     * The moments of the row about {@code k} into {@code lanes[32]} (the sum of {@code x - k}) and
+     * {@code lanes[33]} (of the squares), in the canonical order.
+     */
+    private void rowMoments(int start, int d, double k) {
+        double sum = 0.0;
+        double sumError = 0.0;
+        double squares = 0.0;
+        double squaresError = 0.0;
+        for (int from = 0; from < d; from += BLOCK) {
+            int end = min(d, from + BLOCK);
+            int full = from + ((end - from) & WHOLE_LANES);
+            for (int l = 0; l < 2 * LANES; l++) {
+                lanes[l] = 0.0;
+            }
+            for (int i = from; i < full; i += LANES) {
+                for (int l = 0; l < LANES; l++) {
+                    double v = value(start + i + l) - k;
+                    lanes[l] = lanes[l] + v;
+                    lanes[LANES + l] = fma(v, v, lanes[LANES + l]);
+                }
+            }
+            double s = laneTree(0);
+            double q = laneTree(LANES);
+            for (int i = full; i < end; i++) {
+                double v = value(start + i) - k;
+                s = s + v;
+                q = fma(v, v, q);
+            }
+            double t = sum + s;
+            sumError = sumError + roundingOfSum(sum, s, t);
+            sum = t;
+            double u = squares + q;
+            squaresError = squaresError + roundingOfSum(squares, q, u);
+            squares = u;
+        }
+        lanes[2 * LANES] = sum + sumError;
+        lanes[2 * LANES + 1] = squares + squaresError;
+    }
+
+    /** The 16 lanes from {@code lanes[base]} added as the canonical tree. */
+    private double laneTree(int base) {
+        double t0 = (lanes[base] + lanes[base + 4]) + (lanes[base + 8] + lanes[base + 12]);
+        double t1 = (lanes[base + 1] + lanes[base + 5]) + (lanes[base + 9] + lanes[base + 13]);
+        double t2 = (lanes[base + 2] + lanes[base + 6]) + (lanes[base + 10] + lanes[base + 14]);
+        double t3 = (lanes[base + 3] + lanes[base + 7]) + (lanes[base + 11] + lanes[base + 15]);
+        return (t0 + t1) + (t2 + t3);
+    }
+
+    // ---- group shape ----------------------------------------------------------------------
+
+    /**
+     * Row {@code getGroupId()}, by the work-group. Every decision depends on values all its
+     * work-items share (the row's length, the moments in local memory), so every work-item
+     * reaches every barrier; a group past the last row works on an empty row.
      */
     private void normalizeRowInGroup() {
         int r = getGroupId();
         int lid = getLocalId();
         int size = getLocalSize();
+        int lane = lid & (LANES - 1);
+        int slot = lid >> LANE_BITS;
         int start = 0;
         int d = 0;
         if (r < rows) {
             start = offsets[r];
             d = offsets[r + 1] - start;
         }
-        double sum = 0.0;
-        double maxAbs = 0.0;
-        double notFinite = 0.0;
         int fits = 0;
         if (d <= size * HELD) {
             fits = 1;
-        }
-        int k = 0;
-        for (int i = lid; i < d; i += size) {
-            double v = value(start + i);
-            if (fits == 1) {
-                held[k] = v;
-            }
-            k++;
-            double a = abs(v);
-            if (!(a <= largestFinite)) {
-                notFinite = 1.0;
-            }
-            maxAbs = max(maxAbs, a);
-            sum += v;
-        }
-        partialSum[lid] = sum;
-        partialMax[lid] = maxAbs;
-        partialFlag[lid] = notFinite;
-        localBarrier();
-        for (int step = size / 2; step > 0; step = step / 2) {
-            if (lid < step) {
-                partialSum[lid] = partialSum[lid] + partialSum[lid + step];
-                partialMax[lid] = max(partialMax[lid], partialMax[lid + step]);
-                partialFlag[lid] = max(partialFlag[lid], partialFlag[lid + step]);
-            }
-            localBarrier();
-        }
-        double total = partialSum[0];
-        double rowMax = partialMax[0];
-        double rowNotFinite = partialFlag[0];
-        localBarrier();
-        int safe = 1;
-        if (rowNotFinite > 0.0 || rowMax > safeMax || (rowMax > 0.0 && rowMax < safeMin)) {
-            safe = 0;
-        }
-        double m0 = 0.0;
-        double c = 0.0;
-        if (rms == 0 && d > 0) {
-            m0 = total / d;
-            double deviations = 0.0;
-            k = 0;
-            for (int i = lid; i < d; i += size) {
-                deviations += rowValue(fits, k, start + i) - m0;
-                k++;
-            }
-            c = groupSum(lid, size, deviations) / d;
-        }
-        double squares = 0.0;
-        k = 0;
-        for (int i = lid; i < d; i += size) {
-            double v = (rowValue(fits, k, start + i) - m0) - c;
-            squares += v * v;
-            k++;
-        }
-        double variance = 0.0;
-        if (d > 0) {
-            variance = groupSum(lid, size, squares) / d;
-        }
-        double invStd = 1.0 / sqrt(variance + epsilon);
-        double outNotFinite = 0.0;
-        if (safe == 1) {
-            k = 0;
-            for (int i = lid; i < d; i += size) {
-                if (storeOutput(start, i, rowValue(fits, k, start + i), m0, c, invStd) == 1) {
-                    outNotFinite = 1.0;
+            for (int m = 0; m < HELD; m++) {
+                int j = slot * BLOCK + m * LANES + lane;
+                if (j < d) {
+                    held[m] = value(start + j);
                 }
-                k++;
             }
         }
-        partialFlag[lid] = outNotFinite;
+        int outcome = 1;
+        double k = 0.0;
+        double c = 0.0;
+        double invStd = 0.0;
+        if (d > 0) {
+            outcome = 0;
+            if (rms == 0) {
+                k = sampleMean(start, d);
+            }
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+            if (outcome == 0) {
+                groupMoments(lid, lane, slot, size >> LANE_BITS, start, d, fits, k);
+                double total = rowSums[0];
+                double squares = rowSums[1];
+                localBarrier();
+                c = centre(total, d);
+                if (fastPathDeclines(total, squares, d) == 1) {
+                    outcome = 1;
+                } else if (nearTheMean(c, squares / d) == 1) {
+                    invStd = inverseStdDev(c, squares / d);
+                    outcome = 2;
+                } else {
+                    k = k + c;
+                }
+            }
+        }
+        double notFinite = 0.0;
+        if (outcome == 2) {
+            for (int from = 0; from < d; from += size * HELD) {
+                for (int m = 0; m < HELD; m++) {
+                    int j = from + slot * BLOCK + m * LANES + lane;
+                    if (j < d) {
+                        notFinite = max(notFinite, (double) storeOutput(start, j, rowValue(fits, m, start + j), k, c,
+                                invStd));
+                    }
+                }
+            }
+        }
+        partialFlag[lid] = notFinite;
         localBarrier();
         for (int step = size / 2; step > 0; step = step / 2) {
             if (lid < step) {
@@ -205,50 +287,183 @@ final class LayerNormKernel extends Kernel {
             localBarrier();
         }
         if (lid == 0 && r < rows) {
-            if (safe == 0) {
-                status[r] = 1;
-            } else if (partialFlag[0] > 0.0) {
-                status[r] = 2;
-            } else {
+            if (outcome == 2) {
                 status[r] = 0;
-            }
-            if (wantStats == 1) {
-                meanOut[r] = m0 + c;
-                invStdOut[r] = invStd;
+                if (partialFlag[0] > 0.0) {
+                    status[r] = 2;
+                }
+                statistics(r, k + c, invStd);
+            } else {
+                status[r] = 1;
             }
         }
     }
 
     /**
-     * The {@code k}-th value this work-item reads of its row, at {@code index} in the batch: from
-     * private memory when the row fits there ({@code fits} 1), else from global memory again.
+     * The moments of the row about {@code k} into {@code rowSums} (the sum of {@code x - k}, of the
+     * squares) for every work-item, in the canonical order: rounds of {@code slots} blocks; in each,
+     * work-item {@code slot * 16 + lane} sums its lane of block {@code slot}, work-item {@code b}
+     * adds block {@code b}'s lanes as the tree and then its tail, and work-item 0 adds the blocks'
+     * sums in order with compensation.
      */
-    private double rowValue(int fits, int k, int index) {
+    private void groupMoments(int lid, int lane, int slot, int slots, int start, int d, int fits, double k) {
+        double sum = 0.0;
+        double sumError = 0.0;
+        double squares = 0.0;
+        double squaresError = 0.0;
+        for (int from = 0; from < d; from += slots * BLOCK) {
+            int blockStart = from + slot * BLOCK;
+            int full = blockStart + ((min(d, blockStart + BLOCK) - blockStart) & WHOLE_LANES);
+            double a = 0.0;
+            double q = 0.0;
+            for (int m = 0; m < HELD; m++) {
+                int j = blockStart + m * LANES + lane;
+                if (j < full) {
+                    double v = rowValue(fits, m, start + j) - k;
+                    a = a + v;
+                    q = fma(v, v, q);
+                }
+            }
+            laneSums[lid] = a;
+            laneSums[MAX_GROUP + lid] = q;
+            localBarrier();
+            if (lid < slots) {
+                int ownStart = from + lid * BLOCK;
+                int ownEnd = min(d, ownStart + BLOCK);
+                int ownFull = ownStart + ((ownEnd - ownStart) & WHOLE_LANES);
+                double s = groupLaneTree(lid * LANES);
+                double sq = groupLaneTree(MAX_GROUP + lid * LANES);
+                for (int i = ownFull; i < ownEnd; i++) {
+                    double v = value(start + i) - k;
+                    s = s + v;
+                    sq = fma(v, v, sq);
+                }
+                blockSums[lid] = s;
+                blockSums[MAX_GROUP / LANES + lid] = sq;
+            }
+            localBarrier();
+            if (lid == 0) {
+                for (int b = 0; b < slots; b++) {
+                    if (from + b * BLOCK < d) {
+                        double s = blockSums[b];
+                        double t = sum + s;
+                        sumError = sumError + roundingOfSum(sum, s, t);
+                        sum = t;
+                        double sq = blockSums[MAX_GROUP / LANES + b];
+                        double u = squares + sq;
+                        squaresError = squaresError + roundingOfSum(squares, sq, u);
+                        squares = u;
+                    }
+                }
+            }
+        }
+        if (lid == 0) {
+            rowSums[0] = sum + sumError;
+            rowSums[1] = squares + squaresError;
+        }
+        localBarrier();
+    }
+
+    /** The 16 lane sums from {@code laneSums[base]} added as the canonical tree. */
+    private double groupLaneTree(int base) {
+        double t0 = (laneSums[base] + laneSums[base + 4]) + (laneSums[base + 8] + laneSums[base + 12]);
+        double t1 = (laneSums[base + 1] + laneSums[base + 5]) + (laneSums[base + 9] + laneSums[base + 13]);
+        double t2 = (laneSums[base + 2] + laneSums[base + 6]) + (laneSums[base + 10] + laneSums[base + 14]);
+        double t3 = (laneSums[base + 3] + laneSums[base + 7]) + (laneSums[base + 11] + laneSums[base + 15]);
+        return (t0 + t1) + (t2 + t3);
+    }
+
+    /**
+     * The {@code m}-th value this work-item reads of its row's block, at {@code index} in the
+     * batch: from private memory when the row fits there ({@code fits} 1), else from global memory.
+     */
+    private double rowValue(int fits, int m, int index) {
         double v = 0.0;
         if (fits == 1) {
-            v = held[k];
+            v = held[m];
         } else {
             v = value(index);
         }
         return v;
     }
 
-    /**
-     * The sum over the work-group of each work-item's {@code value}, pairwise in local memory; every
-     * work-item gets it. Ends with a barrier, so that the local array can be reused at once.
-     */
-    private double groupSum(int lid, int size, double value) {
-        partialSum[lid] = value;
-        localBarrier();
-        for (int step = size / 2; step > 0; step = step / 2) {
-            if (lid < step) {
-                partialSum[lid] = partialSum[lid] + partialSum[lid + step];
+    // ---- both shapes: the canonical steps -------------------------------------------------
+
+    /** The mean of the row's first values (up to 8), added in pairs: the first point {@code k}. */
+    private double sampleMean(int start, int d) {
+        double mean = 0.0;
+        if (d < SAMPLE) {
+            double sum = 0.0;
+            for (int i = 0; i < d; i++) {
+                sum = sum + value(start + i);
             }
-            localBarrier();
+            mean = sum / d;
+        } else {
+            double a = value(start) + value(start + 1);
+            double b = value(start + 2) + value(start + 3);
+            double c = value(start + 4) + value(start + 5);
+            double e = value(start + 6) + value(start + 7);
+            mean = ((a + b) + (c + e)) / SAMPLE;
         }
-        double result = partialSum[0];
-        localBarrier();
-        return result;
+        return mean;
+    }
+
+    /** Neumaier's correction for {@code t = a + b}: what the rounding of that sum lost. */
+    private double roundingOfSum(double a, double b, double t) {
+        double lost = 0.0;
+        if (abs(a) >= abs(b)) {
+            lost = (a - t) + b;
+        } else {
+            lost = (b - t) + a;
+        }
+        return lost;
+    }
+
+    /** {@code c}, the mean's offset from {@code k}: 0 for RMS normalization. */
+    private double centre(double total, int d) {
+        double c = 0.0;
+        if (rms == 0) {
+            c = total / d;
+        }
+        return c;
+    }
+
+    /**
+     * 1 where the Java engine's fast path declines the row (sums not finite: NaN, an infinity or
+     * squares that overflow; or a mean square and epsilon so small that underflowed squares could
+     * matter): the host's Java engine then does it.
+     */
+    private int fastPathDeclines(double total, double squares, int d) {
+        int declines = 0;
+        if (!(abs(total) <= largestFinite) || !(abs(squares) <= largestFinite)) {
+            declines = 1;
+        } else if (!(squares / d >= tiny || epsilon >= tiny)) {
+            declines = 1;
+        }
+        return declines;
+    }
+
+    /** 1 when {@code k} was near enough the mean that {@code m2 - c^2} loses little. */
+    private int nearTheMean(double c, double meanSquare) {
+        int near = 0;
+        if (c * c <= amplificationBound * meanSquare) {
+            near = 1;
+        }
+        return near;
+    }
+
+    /** {@code 1 / sqrt(fma(-c, c, m2) + epsilon)}: the variance in one rounding. */
+    private double inverseStdDev(double c, double meanSquare) {
+        double variance = fma(-c, c, meanSquare);
+        double q = variance + epsilon;
+        return 1.0 / sqrt(q);
+    }
+
+    private void statistics(int r, double mean, double invStd) {
+        if (wantStats == 1) {
+            meanOut[r] = mean;
+            invStdOut[r] = invStd;
+        }
     }
 
     private double value(int i) {
@@ -261,158 +476,39 @@ final class LayerNormKernel extends Kernel {
         return v;
     }
 
-    private void store(int i, double v) {
-        if (useFloat == 1) {
-            outF[i] = (float) v;
-        } else {
-            outD[i] = v;
-        }
-    }
-
-    private void normalizeRow(int r) {
-        int start = offsets[r];
-        int d = offsets[r + 1] - start;
-
-        double maxAbs = 0.0;
-        int finite = 1;
-        for (int i = 0; i < d; i++) {
-            double a = abs(value(start + i));
-            if (!(a <= largestFinite)) {
-                finite = 0;
-            }
-            maxAbs = max(maxAbs, a);
-        }
-        if (finite == 0 || maxAbs > safeMax || (maxAbs > 0.0 && maxAbs < safeMin)) {
-            status[r] = 1;
-        } else {
-            status[r] = 0;
-            double m0 = 0.0;
-            double c = 0.0;
-            if (rms == 0) {
-                m0 = firstMean(start, d);
-                c = sumOfDeviations(start, d, m0) / d;
-            }
-            double variance = sumOfSquaredDeviations(start, d, m0, c) / d;
-            double invStd = 1.0 / sqrt(variance + epsilon);
-            if (wantStats == 1) {
-                meanOut[r] = m0 + c;
-                invStdOut[r] = invStd;
-            }
-            int notFinite = 0;
-            for (int i = 0; i < d; i++) {
-                if (storeOutput(start, i, value(start + i), m0, c, invStd) == 1) {
-                    notFinite = 1;
-                }
-            }
-            if (notFinite == 1) {
-                status[r] = 2;
-            }
-        }
-    }
-
     /**
-     * Value {@code i} of the row at {@code start}, {@code x}, normalized and stored (rounded once for
-     * float rows); returns 1 when the stored value is not finite, else 0.
+     * Value {@code i} of the row at {@code start}, {@code x}, normalized by the canonical output
+     * formula and stored (rounded once for float rows); returns 1 when the stored value is not
+     * finite, else 0. Each product is a statement of its own or inside an {@code fma}.
      */
-    private int storeOutput(int start, int i, double x, double m0, double c, double invStd) {
-        double z = ((x - m0) - c) * invStd;
-        double g = 1.0;
-        double b = 0.0;
+    private int storeOutput(int start, int i, double x, double k, double c, double invStd) {
+        double t = (x - k) - c;
+        double y = 0.0;
         if (hasScale == 1) {
-            g = scale[i];
+            double z = t * invStd;
+            if (hasShift == 1) {
+                y = fma(scale[i], z, shift[i]);
+            } else {
+                y = scale[i] * z;
+            }
+        } else if (hasShift == 1) {
+            y = fma(t, invStd, shift[i]);
+        } else {
+            y = t * invStd;
         }
-        if (hasShift == 1) {
-            b = shift[i];
-        }
-        double y = g * z + b;
-        store(start + i, y);
         int notFinite = 0;
         if (useFloat == 1) {
-            if (!(abs((float) y) <= largestFinite)) {
+            float f = (float) y;
+            outF[start + i] = f;
+            if (!(abs(f) <= largestFinite)) {
                 notFinite = 1;
             }
-        } else if (!(abs(y) <= largestFinite)) {
-            notFinite = 1;
+        } else {
+            outD[start + i] = y;
+            if (!(abs(y) <= largestFinite)) {
+                notFinite = 1;
+            }
         }
         return notFinite;
-    }
-
-    private double firstMean(int start, int d) {
-        double a0 = 0.0;
-        double a1 = 0.0;
-        double a2 = 0.0;
-        double a3 = 0.0;
-        int i = 0;
-        for (; i + 3 < d; i += 4) {
-            a0 += value(start + i);
-            a1 += value(start + i + 1);
-            a2 += value(start + i + 2);
-            a3 += value(start + i + 3);
-        }
-        for (; i < d; i++) {
-            a0 += value(start + i);
-        }
-        return ((a0 + a1) + (a2 + a3)) / d;
-    }
-
-    private double sumOfDeviations(int start, int d, double m0) {
-        double sum = 0.0;
-        double compensation = 0.0;
-        for (int blockStart = 0; blockStart < d; blockStart += BLOCK) {
-            int end = min(d, blockStart + BLOCK);
-            double a0 = 0.0;
-            double a1 = 0.0;
-            int i = blockStart;
-            for (; i + 1 < end; i += 2) {
-                a0 += value(start + i) - m0;
-                a1 += value(start + i + 1) - m0;
-            }
-            for (; i < end; i++) {
-                a0 += value(start + i) - m0;
-            }
-            double p = a0 + a1;
-            double t = sum + p;
-            if (abs(sum) >= abs(p)) {
-                compensation += (sum - t) + p;
-            } else {
-                compensation += (p - t) + sum;
-            }
-            sum = t;
-        }
-        return sum + compensation;
-    }
-
-    /**
-     * The same blocked, compensated loop as {@link #sumOfDeviations}, written out again: an Aparapi
-     * helper cannot return two values (sum and compensation) nor keep per-work-item state in fields.
-     */
-    private double sumOfSquaredDeviations(int start, int d, double m0, double c) {
-        double sum = 0.0;
-        double compensation = 0.0;
-        for (int blockStart = 0; blockStart < d; blockStart += BLOCK) {
-            int end = min(d, blockStart + BLOCK);
-            double a0 = 0.0;
-            double a1 = 0.0;
-            int i = blockStart;
-            for (; i + 1 < end; i += 2) {
-                double v0 = (value(start + i) - m0) - c;
-                double v1 = (value(start + i + 1) - m0) - c;
-                a0 += v0 * v0;
-                a1 += v1 * v1;
-            }
-            for (; i < end; i++) {
-                double v = (value(start + i) - m0) - c;
-                a0 += v * v;
-            }
-            double p = a0 + a1;
-            double t = sum + p;
-            if (abs(sum) >= abs(p)) {
-                compensation += (sum - t) + p;
-            } else {
-                compensation += (p - t) + sum;
-            }
-            sum = t;
-        }
-        return sum + compensation;
     }
 }

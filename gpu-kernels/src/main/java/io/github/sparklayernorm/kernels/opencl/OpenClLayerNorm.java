@@ -9,6 +9,7 @@ import io.github.sparklayernorm.kernels.BatchReport;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
+import io.github.sparklayernorm.kernels.java.CanonicalArithmetic;
 import java.lang.reflect.Array;
 import java.util.Arrays;
 
@@ -31,13 +32,6 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     /** The backend's name, in params, metrics and logs. */
     public static final String NAME = "opencl";
 
-    /**
-     * Rows whose largest magnitude is within [2^-450, 2^450] (or 0) are safe from overflow and
-     * underflow without rescaling (the Java engine's bound); the kernel leaves the others to it.
-     */
-    private static final double SAFE_MAX = 0x1p450;
-    private static final double SAFE_MIN = 0x1p-450;
-
     /** See {@link OpenClDevices#NATIVE}: batches, compiling and disposing reach Aparapi one at a time. */
     private static final Object NATIVE = OpenClDevices.NATIVE;
 
@@ -49,11 +43,13 @@ public final class OpenClLayerNorm implements LayerNormEngine {
     /** The largest work-group of the group shape on this device: a power of two, at most 256. */
     private final int maxGroupSize;
     private final boolean gpu;
+    private final boolean groupShapeFits;
     private KernelShape shape = KernelShape.AUTO;
     private LayerNormSpec loadedSpec;
     private boolean selfChecking;
     private boolean ranOnce;
     private boolean closed;
+    private int rowsLeftToTheHost;
     /** What a batch without device faults reports: every row this device's. */
     private final BatchReport report;
 
@@ -68,11 +64,13 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         this.localSize = Math.max(1, Math.min(64, device.getMaxWorkGroupSize()));
         this.maxGroupSize = Integer.highestOneBit(Math.max(1, Math.min(LayerNormKernel.MAX_GROUP,
                 device.getMaxWorkGroupSize())));
+        // The group shape gives each of a block's 16 lanes a work-item: it needs groups of 16.
+        this.groupShapeFits = maxGroupSize >= LayerNormKernel.MIN_GROUP;
         this.gpu = device.getType() == com.aparapi.device.Device.TYPE.GPU;
         this.report = BatchReport.of(NAME + ": " + description);
         kernel.setExplicit(true);
-        kernel.safeMax = SAFE_MAX;
-        kernel.safeMin = SAFE_MIN;
+        kernel.amplificationBound = CanonicalArithmetic.AMPLIFICATION_BOUND;
+        kernel.tiny = CanonicalArithmetic.TINY;
         kernel.largestFinite = Double.MAX_VALUE;
         try {
             synchronized (NATIVE) {
@@ -106,6 +104,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
 
     /** The self-check in one shape: both are checked, whichever a task will use. */
     private void selfCheck(KernelShape checked) {
+        if (checked == KernelShape.GROUP && !groupShapeFits) {
+            return;
+        }
         double[] row = {1, 2, 3, 4};
         double[] out = new double[4];
         selfChecking = true;
@@ -141,8 +142,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
 
     /**
      * The kernel's shape for the following batches: {@code auto} takes the group shape on a GPU and
-     * the row shape on other devices. Pooled engines are reused by tasks of any stage, so a task
-     * sets it when it borrows one.
+     * the row shape on other devices (and on a device whose work-groups cannot hold 16 work-items,
+     * whatever was asked: the shapes give the same bits). Pooled engines are reused by tasks of any
+     * stage, so a task sets it when it borrows one.
      */
     public void use(KernelShape requested) {
         shape = requested;
@@ -150,6 +152,9 @@ public final class OpenClLayerNorm implements LayerNormEngine {
 
     /** The shape the next batch runs in, {@code auto} resolved for this device. */
     public KernelShape shape() {
+        if (!groupShapeFits) {
+            return KernelShape.ROW;
+        }
         if (shape == KernelShape.AUTO) {
             return gpu ? KernelShape.GROUP : KernelShape.ROW;
         }
@@ -163,6 +168,14 @@ public final class OpenClLayerNorm implements LayerNormEngine {
      */
     public double lastKernelMillis() {
         return kernel.getExecutionTime();
+    }
+
+    /**
+     * Rows of the latest batch that the kernel did not finish itself (the Java engine's scalar
+     * path, or a fault): tests check that the rows they compare were the device's own.
+     */
+    int rowsLeftToTheHost() {
+        return rowsLeftToTheHost;
     }
 
     /** How logs and metrics name this engine's device. */
@@ -224,6 +237,10 @@ public final class OpenClLayerNorm implements LayerNormEngine {
             transfer(OpenClFailure.Stage.TRANSFER_IN, () -> putArray(kernelIn));
             run(layout, spec, stats);
             transfer(OpenClFailure.Stage.TRANSFER_OUT, () -> getArray(kernelOut));
+        }
+        rowsLeftToTheHost = 0;
+        for (int r = 0; r < layout.rowCount(); r++) {
+            rowsLeftToTheHost += kernel.status[r] == 0 ? 0 : 1;
         }
         boolean injectNaN = !selfChecking && FaultInjection.active(OpenClFailure.Stage.OUTPUT.word());
         return output.deliver(kernelOut, kernel.status, kernel.meanOut, kernel.invStdOut, injectNaN, in, out, layout,
@@ -295,8 +312,11 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         int local;
         int global;
         if (shape() == KernelShape.GROUP) {
-            // A power of two for the tree reductions, no larger than the longest row needs.
-            local = (int) Math.min(maxGroupSize, Long.highestOneBit(Math.max(1L, 2L * layout.maxRowLength() - 1)));
+            // 16 work-items per block of 256 values, for as many blocks as the longest row has (a
+            // power of two, for the flag's tree reduction), up to the largest group.
+            long blocks = Math.max(1L, ((long) layout.maxRowLength() + CanonicalArithmetic.BLOCK - 1)
+                    / CanonicalArithmetic.BLOCK);
+            local = (int) Math.min(maxGroupSize, CanonicalArithmetic.LANES * Long.highestOneBit(2 * blocks - 1));
             global = rows * local;
             kernel.mode = LayerNormKernel.GROUP;
         } else {

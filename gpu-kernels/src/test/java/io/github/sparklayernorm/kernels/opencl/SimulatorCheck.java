@@ -9,6 +9,7 @@ import io.github.sparklayernorm.kernels.LayerNormEngineContract;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
 import io.github.sparklayernorm.kernels.RowStatistics;
 import io.github.sparklayernorm.kernels.Tolerance;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.routing.BackendSelector;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,12 +21,14 @@ import java.util.SplittableRandom;
  * with its data-race, uninitialized-value and API checks on). The simulator reports what GPUs
  * punish and PoCL forgives (races in local memory, divergent barriers, reads of uninitialized or
  * out-of-bounds memory) on its stderr; the script fails on any such report. This class checks the
- * values: every row within the contract's bound of the exact reference.
+ * values: every row within the contract's bound of the exact reference, and every value and
+ * statistic with the Java engine's bits.
  *
  * <p>Shapes are small (the simulator is thousands of times slower than PoCL) but reach every
- * boundary of the kernels: row lengths 1, 2, 15, 16, 17, 63, 64, 65, 255, 256, 257 (around the
- * blocks and the largest work-group), 4096 (the longest row the group shape keeps in private
- * memory, {@code HELD} values for each of 256 work-items) and 4097 (the first it reads again); float
+ * boundary of the kernels: row lengths 1, 2, 7, 8 (around the first point's sample), 15, 16, 17
+ * (around the lanes), 255, 256, 257 (around a block), 4096 (the longest row the group shape keeps
+ * in private memory, {@code HELD} values for each of 256 work-items) and 4097 (the first it reads
+ * again, in a second round of blocks); float
  * and double; layer and RMS normalization, with scale and shift; statistics; groups (a flattened
  * row cut into equal rows); a ragged batch of every length at once.
  *
@@ -34,9 +37,11 @@ import java.util.SplittableRandom;
  */
 public final class SimulatorCheck {
 
-    static final int[] LENGTHS = {1, 2, 15, 16, 17, 63, 64, 65, 255, 256, 257,
+    static final int[] LENGTHS = {1, 2, 7, 8, 15, 16, 17, 255, 256, 257,
         LayerNormKernel.HELD * LayerNormKernel.MAX_GROUP, LayerNormKernel.HELD * LayerNormKernel.MAX_GROUP + 1};
     private static final double EPSILON = 1e-5;
+    /** The engine whose bits the kernels must give. */
+    private static final JavaLayerNorm JAVA = new JavaLayerNorm();
 
     private final List<String> failures = new ArrayList<>();
     private int batches;
@@ -140,17 +145,40 @@ public final class SimulatorCheck {
             System.arraycopy(row, 0, in, layout.start(r), row.length);
         }
         RowStatistics stats = withStatistics ? new RowStatistics() : null;
+        RowStatistics javaStats = withStatistics ? new RowStatistics() : null;
         double[] out = new double[in.length];
         float[] outF = new float[in.length];
         float[] inF = new float[in.length];
-        if (floats) {
-            for (int i = 0; i < in.length; i++) {
-                inF[i] = (float) in[i];
-                in[i] = inF[i];
+        String batch = shape.word() + " shape, " + (spec.centered() ? "layer" : "rms") + ", "
+                + (floats ? "float" : "double") + ", rows of " + layout.length(0) + (layout.rowCount() > 1
+                && layout.length(1) != layout.length(0) ? " and more" : "");
+        try {
+            if (floats) {
+                for (int i = 0; i < in.length; i++) {
+                    inF[i] = (float) in[i];
+                    in[i] = inF[i];
+                }
+                engine.normalize(inF, outF, layout, spec, stats);
+                expect(engine.rowsLeftToTheHost() == 0, batch + ": the device left " + engine.rowsLeftToTheHost()
+                        + " ordinary rows to the host");
+                float[] java = new float[in.length];
+                JAVA.normalize(inF, java, layout, spec, javaStats);
+                Tolerance.assertSameBits(batch, java, outF);
+            } else {
+                engine.normalize(in, out, layout, spec, stats);
+                expect(engine.rowsLeftToTheHost() == 0, batch + ": the device left " + engine.rowsLeftToTheHost()
+                        + " ordinary rows to the host");
+                double[] java = new double[in.length];
+                JAVA.normalize(in, java, layout, spec, javaStats);
+                Tolerance.assertSameBits(batch, java, out);
             }
-            engine.normalize(inF, outF, layout, spec, stats);
-        } else {
-            engine.normalize(in, out, layout, spec, stats);
+            for (int r = 0; stats != null && r < layout.rowCount(); r++) {
+                Tolerance.assertSameBits(batch + ", statistics of row " + r,
+                        new double[] {javaStats.mean(r), javaStats.invStdDev(r)},
+                        new double[] {stats.mean(r), stats.invStdDev(r)});
+            }
+        } catch (AssertionError e) {
+            failures.add(e.getMessage());
         }
         batches++;
         for (int r = 0; r < layout.rowCount(); r++) {
