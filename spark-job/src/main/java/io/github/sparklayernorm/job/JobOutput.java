@@ -48,7 +48,9 @@ final class JobOutput {
         Path staging = OutputCommit.stagingFor(target);
         boolean handedOver = false;
         try {
+            JobProgress.step(spark, "normalizing and writing");
             format.writable(normalized).write().format(format.name()).option("header", "true").save(staging.toString());
+            JobProgress.step(spark, "counting the rows written");
             long written = rowsIn(staging);
             long read = normalizer.rowsRead();
             if (written == 0 && read > 0 && !allowEmpty) {
@@ -114,6 +116,7 @@ final class JobOutput {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        JobProgress.step(spark, "counting the output's rows");
         return spark.read().format(format.name()).option("header", "true").load(output).count();
     }
 

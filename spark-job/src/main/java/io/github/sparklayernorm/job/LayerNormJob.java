@@ -331,34 +331,20 @@ public final class LayerNormJob implements Callable<Integer> {
                 requireOutputFree(hadoop);
             }
 
+            JobProgress.step(spark, "reading the input");
             Dataset<Row> data = incremental ? inputFormat.readNewFiles(spark, input, inputCols, filesPerBatch)
                     : inputFormat.read(spark, input, inputCols);
             Dataset<Row> normalized = normalizer.transform(data);
             JobOutput sink = new JobOutput(spark, output, outputFormat);
             long written;
+            long normalizing = System.nanoTime();
             try (JobProgress shown = new JobProgress(spark.sparkContext(), normalizer, err,
                     JobProgress.choose(quiet, progress), Math.round(progressInterval * 1000))) {
                 written = incremental ? sink.append(normalized, checkpoint)
                         : sink.replace(normalized, normalizer, mode == Mode.overwrite, allowEmptyOutput);
             }
-
-            double seconds = (System.nanoTime() - start) / 1e9;
-            out.println("LayerNormJob summary");
-            out.printf(Locale.ROOT, "  rows read:     %d%n", normalizer.rowsRead());
-            out.printf(Locale.ROOT, "  rows written:  %d%n", written);
-            out.printf(Locale.ROOT, "  rows skipped:  %d%s%n", normalizer.rowsSkipped(),
-                    byReason(normalizer.rowsSkippedByReason()));
-            long kept = normalizer.rowsKeptByReason().values().stream().mapToLong(Long::longValue).sum();
-            if (kept > 0) {
-                out.printf(Locale.ROOT, "  rows kept with a null output: %d%s%n", kept,
-                        byReason(normalizer.rowsKeptByReason()));
-            }
-            for (Map.Entry<String, Long> e : normalizer.rowsByBackend().entrySet()) {
-                out.printf(Locale.ROOT, "  rows on %s: %d%n", e.getKey(), e.getValue());
-            }
-            out.printf(Locale.ROOT, "  time:          %.1f s%n", seconds);
-            out.printf(Locale.ROOT, "  output:        %s (%s)%n", output, outputFormat);
-            out.flush();
+            long end = System.nanoTime();
+            summary(normalizer, written, (end - normalizing) / 1e9, (end - start) / 1e9);
             return 0;
         } catch (IllegalArgumentException | IOException | JobFailure e) {
             err.println("LayerNormJob: " + e.getMessage());
@@ -476,6 +462,42 @@ public final class LayerNormJob implements Callable<Integer> {
         }
     }
 
+    /**
+     * The summary on stdout, one figure a line, the figures in one column: rows, where they were
+     * normalized, and the time of the normalize-and-write step (the progress line's) and of the
+     * whole run with Spark's start-up.
+     */
+    private void summary(RowNormalizer<?> normalizer, long written, double normalizeSeconds, double totalSeconds) {
+        java.util.List<String[]> lines = new java.util.ArrayList<>();
+        lines.add(new String[] {"rows read", Long.toString(normalizer.rowsRead())});
+        lines.add(new String[] {"rows written", Long.toString(written)});
+        lines.add(new String[] {"rows skipped", normalizer.rowsSkipped() + byReason(normalizer.rowsSkippedByReason())});
+        long kept = normalizer.rowsKeptByReason().values().stream().mapToLong(Long::longValue).sum();
+        if (kept > 0) {
+            lines.add(new String[] {"rows kept with a null output", kept + byReason(normalizer.rowsKeptByReason())});
+        }
+        for (Map.Entry<String, Long> e : normalizer.rowsByBackend().entrySet()) {
+            lines.add(new String[] {"rows on " + e.getKey(), Long.toString(e.getValue())});
+        }
+        lines.add(new String[] {incremental ? "normalize and append" : "normalize and write",
+            String.format(Locale.ROOT, "%.1f s", normalizeSeconds)});
+        lines.add(new String[] {"total with start-up", String.format(Locale.ROOT, "%.1f s", totalSeconds)});
+        lines.add(new String[] {"output", output + " (" + outputFormat + ")"});
+        int width = 0;
+        for (String[] line : lines) {
+            // A long device name does not push every other figure to the right.
+            width = Math.max(width, line[0].length() <= SUMMARY_LABEL_WIDTH ? line[0].length() + 1 : 0);
+        }
+        out.println("LayerNormJob summary");
+        for (String[] line : lines) {
+            out.printf(Locale.ROOT, "  %-" + Math.max(1, width) + "s %s%n", line[0] + ":", line[1]);
+        }
+        out.flush();
+    }
+
+    /** Labels up to this long share the summary's column. */
+    private static final int SUMMARY_LABEL_WIDTH = 30;
+
     /** Writes the sample to --input in --input-format, unless something is there already. */
     private void writeSample(SparkSession spark, Configuration hadoop) throws IOException {
         Path path = new Path(input);
@@ -483,6 +505,7 @@ public final class LayerNormJob implements Callable<Integer> {
             return;
         }
         SampleData sample = SampleData.parse(generateSample);
+        JobProgress.step(spark, "writing the sample");
         inputFormat.writable(sample.frame(spark)).write().format(inputFormat.name()).option("header", "true").save(input);
         out.println("LayerNormJob: wrote a sample of " + sample.rows + " rows x " + sample.d + " values to " + input);
     }

@@ -46,7 +46,7 @@ class EmbeddedLocalModeIT {
                 "--input", sample, "--output", output, "--input-col", "features");
         String printed = run.output;
         assertEquals(0, run.exitCode, printed);
-        assertTrue(printed.contains("rows written:  500"), printed);
+        assertTrue(printed.matches("(?s).*\\n  rows written: +500\\n.*"), printed);
         assertEquals(500, spark.read().parquet(output).count());
     }
 }

@@ -64,8 +64,8 @@ class GpuSchedulingIT {
             }
             String log = cluster.logText("submit-gpu");
             assertEquals(0, job.exitValue(), log);
-            assertTrue(log.contains("rows written:  20000"), log);
-            Matcher onDevice = Pattern.compile("rows on opencl: (.*): (\\d+)").matcher(log);
+            assertTrue(log.matches("(?s).*\\n  \\Qrows written:\\E +\\Q20000\\E\\n.*"), log);
+            Matcher onDevice = Pattern.compile("rows on opencl: (.*): +(\\d+)").matcher(log);
             assertTrue(onDevice.find(), "rows counted on an OpenCL device:\n" + log);
             assertEquals("20000", onDevice.group(2), log);
             assertFalse(log.contains("rows on java"), log);

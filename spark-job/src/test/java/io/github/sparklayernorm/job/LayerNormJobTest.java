@@ -72,10 +72,9 @@ class LayerNormJobTest {
         Run run = job("--input", sample, "--output", output, "--input-col", "features", "--output-col", "ln",
                 "--scale", "1,2,3,4,5,6,7,8", "--backend", "java");
         assertEquals(0, run.code, run.err);
-        assertTrue(run.out.contains("rows read:     500"), run.out);
-        assertTrue(run.out.contains("rows written:  500"), run.out);
-        assertTrue(run.out.contains("rows skipped:  0"), run.out);
-        assertTrue(run.out.contains("rows on java: 500"), run.out);
+        for (String figure : new String[] {"rows read: +500", "rows written: +500", "rows skipped: +0", "rows on java: +500"}) {
+            assertTrue(java.util.regex.Pattern.compile("(?m)^  " + figure + "$").matcher(run.out).find(), run.out);
+        }
 
         double[] scale = {1, 2, 3, 4, 5, 6, 7, 8};
         Map<Long, double[]> in = vectors(spark.read().parquet(sample), "features");
@@ -214,7 +213,8 @@ class LayerNormJobTest {
         assertEquals(0, code, err.toString());
         String printed = err.toString();
         List<String> lines = printed.lines().filter(l -> l.startsWith("LayerNormJob ")).collect(java.util.stream.Collectors.toList());
-        assertTrue(lines.stream().anyMatch(l -> l.matches("LayerNormJob stage \\d+ done: \\d+ tasks in .*")), printed);
+        assertTrue(lines.stream().anyMatch(l -> l.matches("LayerNormJob normalizing and writing: stage \\d+ done, \\d+ tasks? in .*")),
+                printed);
         List<Long> rows = new java.util.ArrayList<>();
         java.util.regex.Pattern figure = java.util.regex.Pattern.compile("LayerNormJob progress: .*?([0-9,]+) rows");
         for (String line : lines) {
@@ -228,7 +228,7 @@ class LayerNormJobTest {
         }
         String last = lines.get(lines.size() - 1);
         assertTrue(last.startsWith("LayerNormJob progress: finished, 200,000 rows in "), printed);
-        assertTrue(out.toString().contains("rows read:     200000"), out.toString());
+        assertTrue(out.toString().matches("(?s).*\\n  \\Qrows read:\\E +\\Q200000\\E\\n.*"), out.toString());
         // The display stops with the job: nothing more is written afterwards.
         Thread.sleep(700);
         assertEquals(printed, err.toString());
@@ -280,7 +280,7 @@ class LayerNormJobTest {
         Run allowed = job("--input", sample, "--output", output.toString(), "--input-col", "features",
                 "--scale", "1,2,3", "--handle-invalid", "skip", "--mode", "overwrite", "--allow-empty-output");
         assertEquals(0, allowed.code, allowed.err);
-        assertTrue(allowed.out.contains("rows skipped:  500 (length: 500)") && allowed.out.contains("rows written:  0"),
+        assertTrue(allowed.out.matches("(?s).*\\n  \\Qrows skipped:\\E +\\Q500 (length: 500)\\E\\n.*") && allowed.out.matches("(?s).*\\n  \\Qrows written:\\E +\\Q0\\E\\n.*"),
                 allowed.out);
         assertEquals(0, spark.read().parquet(output.toString()).count());
     }
@@ -298,14 +298,14 @@ class LayerNormJobTest {
         Run skip = job("--input", input.toString(), "--output", dir.resolve("o6").toString(), "--input-col", "x",
                 "--scale", "1,1", "--handle-invalid", "skip");
         assertEquals(0, skip.code, skip.err);
-        assertTrue(skip.out.contains("rows read:     6") && skip.out.contains("rows written:  2")
-                && skip.out.contains("rows skipped:  4 (length: 1, non-finite: 1, null: 2)"), skip.out);
+        assertTrue(skip.out.matches("(?s).*\\n  \\Qrows read:\\E +\\Q6\\E\\n.*") && skip.out.matches("(?s).*\\n  \\Qrows written:\\E +\\Q2\\E\\n.*")
+                && skip.out.matches("(?s).*\\n  \\Qrows skipped:\\E +\\Q4 (length: 1, non-finite: 1, null: 2)\\E\\n.*"), skip.out);
 
         Run keep = job("--input", input.toString(), "--output", dir.resolve("o7").toString(), "--input-col", "x",
                 "--scale", "1,1", "--handle-invalid", "keep");
         assertEquals(0, keep.code, keep.err);
-        assertTrue(keep.out.contains("rows written:  6") && keep.out.contains("rows skipped:  0")
-                && keep.out.contains("rows kept with a null output: 4 (length: 1, non-finite: 1, null: 2)"), keep.out);
+        assertTrue(keep.out.matches("(?s).*\\n  \\Qrows written:\\E +\\Q6\\E\\n.*") && keep.out.matches("(?s).*\\n  \\Qrows skipped:\\E +\\Q0\\E\\n.*")
+                && keep.out.matches("(?s).*\\n  \\Qrows kept with a null output:\\E +\\Q4 (length: 1, non-finite: 1, null: 2)\\E\\n.*"), keep.out);
         assertEquals(4, spark.read().parquet(dir.resolve("o7").toString()).where("x_normalized IS NULL").count());
     }
 
@@ -315,7 +315,7 @@ class LayerNormJobTest {
         Run run = job("--input", dir.resolve("sample.parq*").toString(), "--output", output.toString(),
                 "--input-col", "features");
         assertEquals(0, run.code, run.err);
-        assertTrue(run.out.contains("rows written:  500"), run.out);
+        assertTrue(run.out.matches("(?s).*\\n  \\Qrows written:\\E +\\Q500\\E\\n.*"), run.out);
         Run none = job("--input", dir.resolve("nothing-*.parquet").toString(), "--output", dir.resolve("o9").toString(),
                 "--input-col", "features");
         assertEquals(1, none.code);

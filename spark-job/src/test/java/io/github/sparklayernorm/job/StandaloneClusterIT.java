@@ -92,9 +92,9 @@ class StandaloneClusterIT {
         // Counted three ways, each once however often Spark ran a task: rows read (the stage's
         // accumulator), rows per backend (the same), rows written (read back from the output).
         String log = cluster.logText(name);
-        assertTrue(log.contains("rows written:  300000"), log);
-        assertTrue(log.contains("rows read:     300000"), log);
-        assertTrue(log.contains("rows on java: 300000") && !log.contains("rows on opencl"), log);
+        assertTrue(log.matches("(?s).*\\n  rows written: +300000\\n.*"), log);
+        assertTrue(log.matches("(?s).*\\n  rows read: +300000\\n.*"), log);
+        assertTrue(log.matches("(?s).*rows on java: +300000\n.*") && !log.contains("rows on opencl"), log);
     }
 
     @Test
