@@ -77,7 +77,7 @@ public class EngineBenchmark {
                 break;
             case "opencl":
                 if (OpenClDevices.all().isEmpty()) {
-                    throw new IllegalStateException("no OpenCL device: install PoCL (see README) or leave out engine=opencl");
+                    throw new IllegalStateException("no OpenCL device: install PoCL (docs/guide/development.md) or leave out engine=opencl");
                 }
                 layerNorm = new OpenClLayerNorm(OpenClDevices.all().get(0));
                 break;

@@ -38,7 +38,7 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
 
     private static final long serialVersionUID = 1L;
 
-    /** Rows per batch by default: see the README for how it was chosen. */
+    /** Rows per batch by default: docs/performance.md says how it was chosen. */
     public static final int DEFAULT_BATCH_SIZE = 4096;
     /**
      * The largest batchSize: 2^20 rows. A task's buffers grow with the rows it has, up to the

@@ -19,7 +19,7 @@ import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
  *   <li>{@code auto}: the assigned GPU if one is given, else the first GPU OpenCL lists, else the
  *       Java engine. OpenCL CPU and accelerator devices (FPGA boards, simulators) are not used unless the system property
  *       {@value #AUTO_USES_CPU_DEVICES} is {@code true}: inside Spark every core already runs a task,
- *       so a CPU device only competes with them (see the README's measurements). Any OpenCL failure
+ *       so a CPU device only competes with them (docs/performance.md, "OpenCL against Java"). Any OpenCL failure
  *       falls back to the Java engine, and the listener hears why.</li>
  * </ul>
  *
