@@ -95,6 +95,7 @@ final class JobProgress implements AutoCloseable {
             @Override
             public void onTaskEnd(SparkListenerTaskEnd end) {
                 if (end.taskInfo() != null) {
+                    runningReportEnded(end.stageId(), end.taskInfo().taskId());
                     rowsReported(end.stageId(), end.taskInfo().index(), end.taskInfo().accumulables());
                 }
             }
@@ -140,6 +141,17 @@ final class JobProgress implements AutoCloseable {
             return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return false;
+        }
+    }
+
+    /**
+     * A task that ended stops standing for its partition under its task id: its final report,
+     * under the partition, replaces what its heartbeats said (counted once, not twice).
+     */
+    private synchronized void runningReportEnded(int stageId, long taskId) {
+        Long running = rowsByPartition.remove(((long) stageId << 32) ^ (-1 - taskId));
+        if (running != null) {
+            reportedRows -= running;
         }
     }
 

@@ -59,7 +59,9 @@ class LayerNormJobTest {
 
     @BeforeAll
     static void generateSample() {
-        spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false").getOrCreate();
+        // Heartbeats every 500 ms: the progress test sees running tasks' reports, not only ended tasks'.
+        spark = SparkSession.builder().master("local[2]").config("spark.ui.enabled", "false")
+                .config("spark.executor.heartbeatInterval", "500ms").getOrCreate();
         sample = dir.resolve("sample.parquet").toString();
         Run run = job("--generate-sample", "500x8", "--input", sample, "--output", dir.resolve("first").toString(),
                 "--input-col", "features");
@@ -226,6 +228,8 @@ class LayerNormJobTest {
         for (int i = 1; i < rows.size(); i++) {
             assertTrue(rows.get(i) >= rows.get(i - 1), "rows never go down: " + rows);
         }
+        // A task's heartbeats and its end report one partition: counted once, never above the input.
+        assertTrue(rows.stream().allMatch(r -> r <= 200_000), "rows never exceed the input: " + rows);
         String last = lines.get(lines.size() - 1);
         assertTrue(last.startsWith("LayerNormJob progress: finished, 200,000 rows in "), printed);
         assertTrue(out.toString().matches("(?s).*\\n  \\Qrows read:\\E +\\Q200000\\E\\n.*"), out.toString());

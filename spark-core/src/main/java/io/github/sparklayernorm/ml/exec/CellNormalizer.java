@@ -83,6 +83,9 @@ public final class CellNormalizer implements CellFunction {
         if (countsRows && handleInvalid != HandleInvalid.SKIP) {
             t.read++;
         }
+        if (t.row + t.validated >= t.nextReport) {
+            t.reportSoFar();
+        }
         Object fast = normalizeDense(t, cell);
         if (fast != null) {
             t.normalized++;
@@ -166,6 +169,9 @@ public final class CellNormalizer implements CellFunction {
         if (countsRows) {
             t.read++;
         }
+        if (t.row + t.validated >= t.nextReport) {
+            t.reportSoFar();
+        }
         ColumnBatch batch = t.batch();
         batch.clear();
         InvalidCell invalid = batch.appendCell(cell);
@@ -195,7 +201,10 @@ public final class CellNormalizer implements CellFunction {
         return task;
     }
 
-    /** What one task's copy holds: buffers, the engine, and its counts until the task ends. */
+    /** Rows between reports of a running task's counts: a map update per 65,536 rows costs nothing. */
+    private static final long REPORT_EVERY = 1 << 16;
+
+    /** What one task's copy holds: buffers, the engine, and its counts until they are reported. */
     private final class TaskState {
         /**
          * For the general path and skip's validity check, made on first use: a task whose cells
@@ -237,36 +246,62 @@ public final class CellNormalizer implements CellFunction {
             return floatBuffer;
         }
 
+        /** The partition keys of the task's counts; {@code hasTask} false outside a task (no counts kept). */
+        private final boolean hasTask;
+        private final long key;
+        private final long filterKey;
+        /** What was added to the metrics so far, so that each report adds only what is new. */
+        private long reportedRead;
+        private long reportedValidated;
+        private long reportedRow;
+        private long reportedNormalized;
+        /** Rows (through the filter and the projection) at which the counts are next reported. */
+        long nextReport = REPORT_EVERY;
+
         TaskState() {
             new ExecutorBackendListener(stage).chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE,
                     "inside Spark's plan, cell by cell (" + Execution.PATH_SETTING + ")");
             TaskContext context = TaskContext.get();
-            if (context != null) {
-                // The filter's counts and the projection's apart: Spark may run them in different
-                // stages (a filter pushed below an exchange), whose partitions are not the same.
-                long key = NormalizerMetrics.partition(context, 0);
-                long filterKey = NormalizerMetrics.partition(context, 1);
-                context.addTaskCompletionListener((TaskCompletionListener) done -> flush(key, filterKey));
+            hasTask = context != null;
+            // The filter's counts and the projection's apart: Spark may run them in different
+            // stages (a filter pushed below an exchange), whose partitions are not the same.
+            key = hasTask ? NormalizerMetrics.partition(context, 0) : 0;
+            filterKey = hasTask ? NormalizerMetrics.partition(context, 1) : 0;
+            if (hasTask) {
+                context.addTaskCompletionListener((TaskCompletionListener) done -> {
+                    reportSoFar();
+                    task = null;
+                });
             }
         }
 
         /**
-         * The task's counts into the stage's metrics, keyed by its partition, as the batched path
-         * keys them: a later computation of the partition replaces an earlier one.
+         * The task's counts since the last report into the stage's metrics, keyed by its partition,
+         * as the batched path keys them (a later computation of the partition replaces an earlier
+         * one). Reported every {@value #REPORT_EVERY} rows while the task runs, not only at its end,
+         * so that executors' heartbeats carry a running task's rows to progress displays; the
+         * totals are the same.
          */
-        void flush(long key, long filterKey) {
-            if (countsRows && handleInvalid == HandleInvalid.SKIP) {
-                metrics.add(filterKey, NormalizerMetrics.READ, read);
-                metrics.add(filterKey, NormalizerMetrics.SEEN, validated);
-            } else if (countsRows) {
-                metrics.add(key, NormalizerMetrics.READ, read);
+        void reportSoFar() {
+            nextReport = row + validated + REPORT_EVERY;
+            if (!hasTask) {
+                return;
             }
-            metrics.add(key, NormalizerMetrics.SEEN, row);
-            if (normalized > 0) {
-                metrics.add(key, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, normalized);
+            if (countsRows && handleInvalid == HandleInvalid.SKIP) {
+                metrics.add(filterKey, NormalizerMetrics.READ, read - reportedRead);
+                metrics.add(filterKey, NormalizerMetrics.SEEN, validated - reportedValidated);
+            } else if (countsRows) {
+                metrics.add(key, NormalizerMetrics.READ, read - reportedRead);
+            }
+            metrics.add(key, NormalizerMetrics.SEEN, row - reportedRow);
+            if (normalized > reportedNormalized) {
+                metrics.add(key, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, normalized - reportedNormalized);
             }
             invalid.flush(metrics, handleInvalid == HandleInvalid.SKIP ? filterKey : key);
-            task = null;
+            reportedRead = read;
+            reportedValidated = validated;
+            reportedRow = row;
+            reportedNormalized = normalized;
         }
     }
 }
