@@ -51,7 +51,7 @@ final class ExecutorBackendListener implements BackendListener {
     public void fellBack(String step, String why) {
         if (LOGGED.add("fallback " + step + " " + why)) {
             LOG.warn("spark-layernorm ({}): OpenCL failed at {}: {}. This executor normalizes on the Java engine"
-                    + " instead; the results are the same within 1e-12.", stage, step, why);
+                    + " instead; the results have the same bits (docs/arithmetic.md).", stage, step, why);
         }
     }
 }
