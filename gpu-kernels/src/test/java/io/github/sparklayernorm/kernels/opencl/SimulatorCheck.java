@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  *
  * <p>Shapes are small (the simulator is thousands of times slower than PoCL) but reach every
  * boundary of the kernels: row lengths 1, 2, 7, 8 (around the first point's sample), 15, 16, 17
- * (around the lanes), 255, 256, 257 (around a block), 4096 (the longest row the group shape keeps
+ * (around the lanes), 63, 64, 65 (around four values a lane, the earlier kernels' stride), 255, 256,
+ * 257 (around a block), 4096 (the longest row the group shape keeps
  * in private memory, {@code HELD} values for each of 256 work-items) and 4097 (the first it reads
  * again, in a second round of blocks); float
  * and double; layer and RMS normalization, with scale and shift; statistics; groups (a flattened
@@ -37,7 +38,7 @@ import java.util.SplittableRandom;
  */
 public final class SimulatorCheck {
 
-    static final int[] LENGTHS = {1, 2, 7, 8, 15, 16, 17, 255, 256, 257,
+    static final int[] LENGTHS = {1, 2, 7, 8, 15, 16, 17, 63, 64, 65, 255, 256, 257,
         LayerNormKernel.HELD * LayerNormKernel.MAX_GROUP, LayerNormKernel.HELD * LayerNormKernel.MAX_GROUP + 1};
     private static final double EPSILON = 1e-5;
     /** The engine whose bits the kernels must give. */
