@@ -1,6 +1,5 @@
 package io.github.sparklayernorm.job;
 
-import io.github.sparklayernorm.job.LayerNormJob.JobFailure;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

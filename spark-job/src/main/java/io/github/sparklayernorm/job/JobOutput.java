@@ -1,6 +1,5 @@
 package io.github.sparklayernorm.job;
 
-import io.github.sparklayernorm.job.LayerNormJob.JobFailure;
 import io.github.sparklayernorm.ml.RowNormalizer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -55,7 +54,7 @@ final class JobOutput {
             long read = normalizer.rowsRead();
             if (written == 0 && read > 0 && !allowEmpty) {
                 throw new JobFailure("read " + read + " rows and would write none: " + normalizer.rowsSkipped()
-                        + " were skipped as invalid" + LayerNormJob.byReason(normalizer.rowsSkippedByReason())
+                        + " were skipped as invalid" + JobSummary.byReason(normalizer.rowsSkippedByReason())
                         + "; nothing was written" + (fs.exists(target) ? " and " + output + " was left alone" : "")
                         + ". Fix the data, or pass --allow-empty-output to write an empty output");
             }
@@ -85,7 +84,7 @@ final class JobOutput {
         try {
             query.awaitTermination();
         } catch (StreamingQueryException e) {
-            throw new JobFailure("failed: " + LayerNormJob.rootMessage(e) + " (the micro-batches committed before"
+            throw new JobFailure("failed: " + JobFailure.rootMessage(e) + " (the micro-batches committed before"
                     + " stay written; the next run with this --checkpoint goes on from there)");
         }
         return committedRows() - before;

@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -344,14 +343,15 @@ public final class LayerNormJob implements Callable<Integer> {
                         : sink.replace(normalized, normalizer, mode == Mode.overwrite, allowEmptyOutput);
             }
             long end = System.nanoTime();
-            summary(normalizer, written, (end - normalizing) / 1e9, (end - start) / 1e9);
+            new JobSummary(normalizer, written, incremental, (end - normalizing) / 1e9, (end - start) / 1e9, output,
+                    outputFormat).print(out);
             return 0;
         } catch (IllegalArgumentException | IOException | JobFailure e) {
             err.println("LayerNormJob: " + e.getMessage());
             err.flush();
             return 1;
         } catch (RuntimeException e) {
-            err.println("LayerNormJob: failed: " + rootMessage(e));
+            err.println("LayerNormJob: failed: " + JobFailure.rootMessage(e));
             err.flush();
             return 1;
         } finally {
@@ -359,38 +359,6 @@ public final class LayerNormJob implements Callable<Integer> {
                 spark.stop();
             }
         }
-    }
-
-    /** A reason to stop that is the user's to fix, said in one line. */
-    static final class JobFailure extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        JobFailure(String message) {
-            super(message);
-        }
-    }
-
-    /** " (null: 3, length: 1)", or "" when there is nothing to say. */
-    static String byReason(Map<String, Long> counts) {
-        if (counts.isEmpty()) {
-            return "";
-        }
-        StringBuilder text = new StringBuilder(" (");
-        counts.forEach((reason, n) -> text.append(text.length() > 2 ? ", " : "").append(reason).append(": ").append(n));
-        return text.append(')').toString();
-    }
-
-    /** The innermost IllegalArgumentException's message (the stage's own words), else the exception's. */
-    static String rootMessage(Throwable e) {
-        Throwable t = e;
-        String message = String.valueOf(e.getMessage());
-        while (t != null) {
-            if (t instanceof IllegalArgumentException && t.getMessage() != null) {
-                message = t.getMessage();
-            }
-            t = t.getCause();
-        }
-        return message;
     }
 
     private RowNormalizer<?> normalizer() {
@@ -461,42 +429,6 @@ public final class LayerNormJob implements Callable<Integer> {
             throw new JobFailure("output " + output + " already exists; pass --mode overwrite to replace it");
         }
     }
-
-    /**
-     * The summary on stdout, one figure a line, the figures in one column: rows, where they were
-     * normalized, and the time of the normalize-and-write step (the progress line's) and of the
-     * whole run with Spark's start-up.
-     */
-    private void summary(RowNormalizer<?> normalizer, long written, double normalizeSeconds, double totalSeconds) {
-        java.util.List<String[]> lines = new java.util.ArrayList<>();
-        lines.add(new String[] {"rows read", Long.toString(normalizer.rowsRead())});
-        lines.add(new String[] {"rows written", Long.toString(written)});
-        lines.add(new String[] {"rows skipped", normalizer.rowsSkipped() + byReason(normalizer.rowsSkippedByReason())});
-        long kept = normalizer.rowsKeptByReason().values().stream().mapToLong(Long::longValue).sum();
-        if (kept > 0) {
-            lines.add(new String[] {"rows kept with a null output", kept + byReason(normalizer.rowsKeptByReason())});
-        }
-        for (Map.Entry<String, Long> e : normalizer.rowsByBackend().entrySet()) {
-            lines.add(new String[] {"rows on " + e.getKey(), Long.toString(e.getValue())});
-        }
-        lines.add(new String[] {incremental ? "normalize and append" : "normalize and write",
-            String.format(Locale.ROOT, "%.1f s", normalizeSeconds)});
-        lines.add(new String[] {"total with start-up", String.format(Locale.ROOT, "%.1f s", totalSeconds)});
-        lines.add(new String[] {"output", output + " (" + outputFormat + ")"});
-        int width = 0;
-        for (String[] line : lines) {
-            // A long device name does not push every other figure to the right.
-            width = Math.max(width, line[0].length() <= SUMMARY_LABEL_WIDTH ? line[0].length() + 1 : 0);
-        }
-        out.println("LayerNormJob summary");
-        for (String[] line : lines) {
-            out.printf(Locale.ROOT, "  %-" + Math.max(1, width) + "s %s%n", line[0] + ":", line[1]);
-        }
-        out.flush();
-    }
-
-    /** Labels up to this long share the summary's column. */
-    private static final int SUMMARY_LABEL_WIDTH = 30;
 
     /** Writes the sample to --input in --input-format, unless something is there already. */
     private void writeSample(SparkSession spark, Configuration hadoop) throws IOException {

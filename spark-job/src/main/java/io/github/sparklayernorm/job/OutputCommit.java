@@ -43,15 +43,15 @@ final class OutputCommit {
      * Moves {@code staging} to {@code target}. An existing target is replaced only when
      * {@code overwrite}, and is deleted only once the new output is in place.
      *
-     * @throws LayerNormJob.JobFailure when the target exists and may not be replaced (nothing is changed)
+     * @throws JobFailure when the target exists and may not be replaced (nothing is changed)
      * @throws IOException             when a move fails; the message says where the old and the new output are
      */
     static void replace(FileSystem fs, Path staging, Path target, boolean overwrite)
-            throws IOException, LayerNormJob.JobFailure {
+            throws IOException, JobFailure {
         Path previous = null;
         if (fs.exists(target)) {
             if (!overwrite) {
-                throw new LayerNormJob.JobFailure("output " + target + " appeared while the job ran; it was left alone"
+                throw new JobFailure("output " + target + " appeared while the job ran; it was left alone"
                         + " (the new output is at " + staging + ")");
             }
             previous = beside(target, PREVIOUS + System.nanoTime());

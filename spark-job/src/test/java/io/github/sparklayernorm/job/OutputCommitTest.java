@@ -121,7 +121,7 @@ class OutputCommitTest {
 
     @Test
     void withoutOverwriteAnOutputThatAppearedIsLeftAlone() throws Exception {
-        LayerNormJob.JobFailure e = assertThrows(LayerNormJob.JobFailure.class,
+        JobFailure e = assertThrows(JobFailure.class,
                 () -> OutputCommit.replace(new FaultyFileSystem(), hadoop(staging), hadoop(target), false));
         assertTrue(e.getMessage().contains("left alone"), e.getMessage());
         assertEquals("old", Files.readString(target.resolve("part-0")));
