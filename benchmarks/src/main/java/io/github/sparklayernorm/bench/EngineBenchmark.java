@@ -23,8 +23,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@code java} (the Java engine on the fastest passes this JVM has: the Vector API here, at the
  * width the JVM prefers), {@code java-256} (the same held to 256-bit registers, as on CPUs without
  * AVX-512), {@code java-scalar} (the same engine on its scalar passes) and {@code opencl} (the first OpenCL
- * device: PoCL's CPU device where no GPU is), and {@code two-pass-floor}, a yardstick rather than
- * an engine ({@link TwoPassFloor}). Layer norm with scale and shift, or RMS norm with a scale, as a
+ * device: PoCL's CPU device where no GPU is), {@code two-pass-floor}, a yardstick rather than
+ * an engine ({@link TwoPassFloor}), and {@code onnxruntime}, the peer ({@link OnnxRuntimePeer}). Layer norm with scale and shift, or RMS norm with a scale, as a
  * trained model would supply them.
  */
 @State(Scope.Benchmark)
@@ -42,7 +42,7 @@ public class EngineBenchmark {
     @Param({"4096"})
     int batch;
 
-    @Param({"java", "java-256", "java-scalar", "opencl", "two-pass-floor"})
+    @Param({"java", "java-256", "java-scalar", "opencl", "two-pass-floor", "onnxruntime"})
     String engine;
 
     @Param({"layer", "rms"})
@@ -51,6 +51,7 @@ public class EngineBenchmark {
     private KernelData data;
     private LayerNormEngine layerNorm;
     private LayerNormSpec spec;
+    private OnnxRuntimePeer peer;
 
     @Setup
     public void setUp() {
@@ -75,6 +76,8 @@ public class EngineBenchmark {
             case "two-pass-floor":
                 layerNorm = new TwoPassFloor();
                 break;
+            case "onnxruntime":
+                break;
             case "opencl":
                 if (OpenClDevices.all().isEmpty()) {
                     throw new IllegalStateException("no OpenCL device: install PoCL (docs/guide/development.md) or leave out engine=opencl");
@@ -91,15 +94,26 @@ public class EngineBenchmark {
             shift[i] = i % 5 * 0.25 - 0.5;
         }
         spec = norm.equals("rms") ? LayerNormSpec.rms(1e-5, scale) : LayerNormSpec.of(1e-5, scale, shift);
+        if (engine.equals("onnxruntime")) {
+            peer = new OnnxRuntimePeer(data, d, spec);
+        }
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        layerNorm.close();
+        if (peer != null) {
+            peer.close();
+        } else {
+            layerNorm.close();
+        }
     }
 
     @Benchmark
     public Object normalize() {
+        if (peer != null) {
+            peer.normalize();
+            return peer;
+        }
         for (BatchLayout batch : data.batches) {
             if (data.floatIn != null) {
                 layerNorm.normalize(data.floatIn, data.floatOut, batch, spec);
