@@ -27,6 +27,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The expression path: the stage as Catalyst expressions in Spark's plan, for the Java engine. It
@@ -187,6 +189,18 @@ class ExpressionPathTest {
         assertEquals(7, ln.rowsRead());
         assertEquals(Map.of("null", 1L, "non-finite", 2L, "length", 2L), ln.rowsSkippedByReason());
         assertEquals(Map.of("java", 2L), ln.rowsByBackend());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"expression", "batches"})
+    void skippedRowsCountUnderNoBackendOnEitherPath(String path) {
+        spark.conf().set(Execution.PATH_SETTING, path);
+        LayerNormalizer ln = new LayerNormalizer().setInputCol("x").setOutputCol("y").setBackend("java")
+                .setHandleInvalid("skip").setShift(new double[] {0, 0, 0});
+        assertEquals(2, ln.transform(mixed()).select("y").collectAsList().size());
+        assertEquals(7, ln.rowsRead());
+        assertEquals(Map.of("null", 1L, "non-finite", 2L, "length", 2L), ln.rowsSkippedByReason());
+        assertEquals(Map.of("java", 2L), ln.rowsByBackend(), "only the rows normalized count under their backend");
     }
 
     @Test

@@ -248,23 +248,20 @@ final class ColumnBatch {
     }
 
     /**
-     * Cells of the batch of which the Java engine recomputed a row (a whole cell, or one of its
+     * Which cells of the batch the Java engine recomputed a row of (a whole cell, or one of its
      * groups) after a device fault, as {@code report} lists them: they count as the Java engine's.
-     * Engine rows come in increasing order, so each cell is counted once however many of its
-     * groups were recomputed.
+     * {@code null} when it recomputed none.
      */
-    int recomputedCells(BatchReport report) {
-        int cells = 0;
-        int lastCell = -1;
+    boolean[] recomputedCells(BatchReport report) {
+        if (report.recomputedRows() == 0) {
+            return null;
+        }
+        boolean[] recomputed = new boolean[rows];
         for (int i = 0; i < report.recomputedRows(); i++) {
             int row = report.recomputedRow(i);
-            int cell = groupSize == 0 ? row : cellHolding(row * groupSize);
-            if (cell != lastCell) {
-                cells++;
-                lastCell = cell;
-            }
+            recomputed[groupSize == 0 ? row : cellHolding(row * groupSize)] = true;
         }
-        return cells;
+        return recomputed;
     }
 
     /** The cell whose values include index {@code value} of the batch. */

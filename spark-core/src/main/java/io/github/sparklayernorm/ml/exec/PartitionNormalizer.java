@@ -209,17 +209,33 @@ public final class PartitionNormalizer implements PartitionFunction {
             invalidRows.flush(metrics, partition);
         }
 
-        /** Each cell counts once, for the backend that normalized it; cells recomputed after a device fault are Java's. */
+        /**
+         * Each cell counts once, for the backend that normalized it; cells recomputed after a
+         * device fault are Java's. A cell that held NaN or an infinity counts for none: its row is
+         * dropped or kept with a null output, as on the expression path.
+         */
         private void countBackend(ColumnBatch column, BatchReport report) {
-            int recomputed = column.recomputedCells(report);
-            if (column.rowCount() > recomputed) {
+            boolean[] recomputed = column.recomputedCells(report);
+            long onBackend = 0;
+            long onJava = 0;
+            for (int i = 0; i < column.rowCount(); i++) {
+                if (column.madeNaN(i)) {
+                    continue;
+                }
+                if (recomputed != null && recomputed[i]) {
+                    onJava++;
+                } else {
+                    onBackend++;
+                }
+            }
+            if (onBackend > 0) {
                 // Under auto, a backend chosen by measurement says so: "java (measured faster than the device ...)".
                 String reason = report.reason();
                 metrics.add(partition, NormalizerMetrics.BACKEND + report.backend() + (reason == null ? "" : " (" + reason + ")"),
-                        column.rowCount() - recomputed);
+                        onBackend);
             }
-            if (recomputed > 0) {
-                metrics.add(partition, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, recomputed);
+            if (onJava > 0) {
+                metrics.add(partition, NormalizerMetrics.BACKEND + JavaLayerNorm.NAME, onJava);
             }
         }
 
