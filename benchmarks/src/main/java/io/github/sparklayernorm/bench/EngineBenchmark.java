@@ -24,7 +24,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * width the JVM prefers), {@code java-256} (the same held to 256-bit registers, as on CPUs without
  * AVX-512), {@code java-scalar} (the same engine on its scalar passes) and {@code opencl} (the first OpenCL
  * device: PoCL's CPU device where no GPU is), {@code two-pass-floor}, a yardstick rather than
- * an engine ({@link TwoPassFloor}), and {@code onnxruntime}, the peer ({@link OnnxRuntimePeer}). Layer norm with scale and shift, or RMS norm with a scale, as a
+ * an engine ({@link TwoPassFloor}), and {@code onnxruntime}, the peer ({@link OnnxRuntimePeer}).
+ * Layer norm with scale and shift, or RMS norm with a scale, as a
  * trained model would supply them.
  */
 @State(Scope.Benchmark)
