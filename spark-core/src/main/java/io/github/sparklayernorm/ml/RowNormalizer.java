@@ -280,7 +280,8 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
      * Rows normalized per backend and device in the latest {@link #transform} result (each
      * partition counted once, as {@link #rowsRead}), e.g. {@code {java=1000}} or {@code {opencl: NVIDIA ... (GPU, ...)=1000}};
      * empty before. Each column of a row counts once; an invalid cell (skipped, or kept with a null
-     * output) counts for no backend, on either execution path. The same counts show in the Spark UI
+     * output) counts for no backend, on either execution path, and under {@code skip} neither do
+     * the other cells of its row. The same counts show in the Spark UI
      * as the accumulator named after this stage.
      */
     public Map<String, Long> rowsByBackend() {

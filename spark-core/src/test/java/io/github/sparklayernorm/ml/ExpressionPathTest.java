@@ -23,8 +23,12 @@ import org.apache.spark.SparkException;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -201,6 +205,26 @@ class ExpressionPathTest {
         assertEquals(7, ln.rowsRead());
         assertEquals(Map.of("null", 1L, "non-finite", 2L, "length", 2L), ln.rowsSkippedByReason());
         assertEquals(Map.of("java", 2L), ln.rowsByBackend(), "only the rows normalized count under their backend");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"expression", "batches"})
+    void aSkippedRowCountsNoneOfItsCellsUnderABackendOnEitherPath(String path) {
+        spark.conf().set(Execution.PATH_SETTING, path);
+        StructType schema = new StructType(new StructField[] {
+                field("id", DataTypes.IntegerType), field("x", DOUBLES), field("f", DOUBLES)});
+        Dataset<Row> in = onDisk(frame(schema, List.of(
+                RowFactory.create(0, new double[] {1, 2, 3}, new double[] {4, 5}),
+                RowFactory.create(1, new double[] {1, Double.NaN, 3}, new double[] {4, 5}),
+                RowFactory.create(2, new double[] {1, 2, 3}, new double[] {Double.POSITIVE_INFINITY, 5}),
+                RowFactory.create(3, new double[] {7, 8, 9}, new double[] {6, 9}))).coalesce(1));
+        LayerNormalizer ln = new LayerNormalizer().setInputCols(new String[] {"x", "f"})
+                .setOutputCols(new String[] {"y", "g"}).setBackend("java").setHandleInvalid("skip");
+        assertEquals(2, ln.transform(in).select("y", "g").collectAsList().size());
+        assertEquals(4, ln.rowsRead());
+        assertEquals(Map.of("non-finite", 2L), ln.rowsSkippedByReason());
+        // Two rows of two columns each: the valid cell beside a NaN in a dropped row counts for none.
+        assertEquals(Map.of("java", 4L), ln.rowsByBackend(), "only the cells of rows that leave the stage count");
     }
 
     @Test

@@ -190,13 +190,16 @@ public final class PartitionNormalizer implements PartitionFunction {
                     filled++;
                 }
             }
-            for (ColumnBatch column : columns) {
-                BatchReport report = column.normalize(engine, spec);
-                if (report != null) {
-                    countBackend(column, report);
-                }
+            BatchReport[] reports = new BatchReport[columns.length];
+            for (int c = 0; c < columns.length; c++) {
+                reports[c] = columns[c].normalize(engine, spec);
             }
             dropNonFinite();
+            for (int c = 0; c < columns.length; c++) {
+                if (reports[c] != null) {
+                    countBackend(c, reports[c]);
+                }
+            }
             if (handleInvalid == HandleInvalid.KEEP) {
                 for (int r = 0; r < filled; r++) {
                     if (firstInvalid[r] != null) {
@@ -210,19 +213,23 @@ public final class PartitionNormalizer implements PartitionFunction {
         }
 
         /**
-         * Each cell counts once, for the backend that normalized it; cells recomputed after a
-         * device fault are Java's. A cell that held NaN or an infinity counts for none: its row is
-         * dropped or kept with a null output, as on the expression path.
+         * Each cell of an output row counts once, for the backend that normalized it; cells
+         * recomputed after a device fault are Java's. Counted after {@link #dropNonFinite}, so that
+         * only what leaves the stage counts, as on the expression path: a cell that held NaN or an
+         * infinity counts for none, and neither does any cell of a row that {@code skip} drops,
+         * its valid cells in other columns included (the expression path's filter drops such a
+         * row before any column is normalized).
          */
-        private void countBackend(ColumnBatch column, BatchReport report) {
-            boolean[] recomputed = column.recomputedCells(report);
+        private void countBackend(int c, BatchReport report) {
+            boolean[] recomputed = columns[c].recomputedCells(report);
             long onBackend = 0;
             long onJava = 0;
-            for (int i = 0; i < column.rowCount(); i++) {
-                if (column.madeNaN(i)) {
+            for (int r = 0; r < filled; r++) {
+                int index = cell[r][c];
+                if (dropped[r] || index < 0) {
                     continue;
                 }
-                if (recomputed != null && recomputed[i]) {
+                if (recomputed != null && recomputed[index]) {
                     onJava++;
                 } else {
                     onBackend++;
