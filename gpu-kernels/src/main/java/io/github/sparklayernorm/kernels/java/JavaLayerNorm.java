@@ -232,7 +232,7 @@ public final class JavaLayerNorm implements LayerNormEngine {
         boolean centered = spec.centered();
         double k = centered ? sampleMean(x, xo, d) : 0.0;
         for (int attempt = 0; attempt < 2; attempt++) {
-            moments(x, xo, d, k, scratch);
+            moments(x, xo, d, k, centered, scratch);
             double total = scratch.sum.value();
             double squares = scratch.squares.value();
             if (!Double.isFinite(total) || !Double.isFinite(squares)) {
@@ -288,8 +288,17 @@ public final class JavaLayerNorm implements LayerNormEngine {
      * 325 bytes of bytecode): compiled on its own, its vectors stay in registers, and its speed does
      * not depend on how the JIT inlined it (docs/performance.md, "A newer JDK").
      */
-    private void moments(Object x, int xo, int d, double k, Scratch scratch) {
-        if (x instanceof double[]) {
+    private void moments(Object x, int xo, int d, double k, boolean centered, Scratch scratch) {
+        if (!centered) {
+            // RMS (k = 0): the squares alone, the same bits as both moments' squares, in one
+            // register operation per value where both take three.
+            scratch.sum.reset();
+            if (x instanceof double[]) {
+                passes.squares((double[]) x, xo, d, scratch.squares);
+            } else {
+                passes.floatSquares((float[]) x, xo, d, scratch.squares);
+            }
+        } else if (x instanceof double[]) {
             passes.moments((double[]) x, xo, d, k, scratch.sum, scratch.squares);
         } else {
             passes.floatMoments((float[]) x, xo, d, k, scratch.sum, scratch.squares);

@@ -58,6 +58,14 @@ interface RowPasses {
     void moments(double[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares);
 
     /**
+     * RMS normalization's moment: the sum of {@code x[i] * x[i]} over {@code x[o, o + n)} into
+     * {@code squares} (reset first), in the order and with the bits of {@link #moments}'s squares
+     * about {@code k = 0}. The plain sum is not taken: squares that are finite bound every value
+     * by {@code sqrt(Double.MAX_VALUE)}, so the sum is finite too, and RMS needs nothing else of it.
+     */
+    void squares(double[] x, int o, int n, CompensatedSum squares);
+
+    /**
      * {@code y[yo + i] = fma(g[i], t * invStd, b[i])} with {@code t = (x[xo + i] - k) - c}; without a
      * scale, {@code fma(t, invStd, b[i])}; without a shift, {@code g[i] * (t * invStd)}; without
      * either, {@code t * invStd} (see {@link ScalarRowPasses#value}).
@@ -73,6 +81,9 @@ interface RowPasses {
      * {@code x[o, o + n)} taken as doubles.
      */
     void floatMoments(float[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares);
+
+    /** As {@link #squares}, over the float values {@code x[o, o + n)} taken as doubles. */
+    void floatSquares(float[] x, int o, int n, CompensatedSum squares);
 
     /** As {@link #affine}, from float values and rounding each result once to float. */
     void affineFloat(float[] x, int xo, float[] y, int yo, int n, double k, double c, double invStd,
