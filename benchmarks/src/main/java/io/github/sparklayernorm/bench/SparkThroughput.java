@@ -171,9 +171,9 @@ public final class SparkThroughput {
         }
 
         System.out.println();
-        System.out.printf("%,d rows x %d%s, %s, local[2], written to noop%s; best of %d rounds%n", rows, d,
-                extra > 0 ? " and " + extra + " other columns" : "", parquet ? "read from Parquet" : "cached",
-                extra > 0 ? " (the output column alone)" : "", rounds);
+        System.out.printf("%,d rows x %d%s, %s, local[2], written to noop%s; best of %d rounds; Spark %s, Java %s%n",
+                rows, d, extra > 0 ? " and " + extra + " other columns" : "", parquet ? "read from Parquet" : "cached",
+                extra > 0 ? " (the output column alone)" : "", rounds, spark.version(), Runtime.version());
         System.out.println("OpenCL device: " + (openCl ? OpenClDevices.describe(OpenClDevices.all().get(0)) : "none"));
         List<String> lines = new ArrayList<>();
         lines.add(String.format("| %-50s | %8s | %12s | %16s | %14s |", "case", "seconds", "rows/s", "vs Normalizer",
