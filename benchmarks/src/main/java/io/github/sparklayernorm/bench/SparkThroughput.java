@@ -41,11 +41,26 @@ import org.apache.spark.sql.types.DataTypes;
  * vectorized reader hands cells over as column vectors' views, not as binary rows).
  *
  * <p>Every case runs {@code rounds} times, interleaved (machines here are shared and noisy); the
- * best time counts. Run: {@code bin/bench-spark [--extra-columns N] [--parquet] [rows] [d] [rounds] [case]}
+ * best time counts, and the last column gives the median of each round's ratio to the identity. Run: {@code bin/bench-spark [--extra-columns N] [--parquet] [rows] [d] [rounds] [case]}
  * (default 1,000,000 x 256, 3 rounds, every case; a case argument keeps the cases whose name
  * contains it, and the baselines).
  */
 public final class SparkThroughput {
+
+    /**
+     * The median over rounds of a case's time over the identity's in the same round: the rounds
+     * interleave the cases, so a busy moment of a shared machine slows both sides of a ratio, where
+     * the best times may come from different moments.
+     */
+    private static double medianRatio(double[] times, double[] identity) {
+        double[] ratios = new double[times.length];
+        for (int i = 0; i < times.length; i++) {
+            ratios[i] = times[i] / identity[i];
+        }
+        Arrays.sort(ratios);
+        int n = ratios.length;
+        return n % 2 == 1 ? ratios[n / 2] : (ratios[n / 2 - 1] + ratios[n / 2]) / 2;
+    }
 
     public static void main(String[] arguments) {
         List<String> args = new ArrayList<>(Arrays.asList(arguments));
@@ -159,6 +174,7 @@ public final class SparkThroughput {
         }
 
         Map<String, Double> best = new LinkedHashMap<>();
+        Map<String, double[]> times = new LinkedHashMap<>();
         for (int round = 0; round < rounds; round++) {
             for (var c : cases.entrySet()) {
                 long start = System.nanoTime();
@@ -167,6 +183,7 @@ public final class SparkThroughput {
                 (extra > 0 ? out.select("out") : out).write().format("noop").mode("overwrite").save();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 best.merge(c.getKey(), seconds, Math::min);
+                times.computeIfAbsent(c.getKey(), k -> new double[rounds])[round] = seconds;
             }
         }
 
@@ -176,14 +193,16 @@ public final class SparkThroughput {
                 extra > 0 ? " (the output column alone)" : "", rounds, spark.version(), Runtime.version());
         System.out.println("OpenCL device: " + (openCl ? OpenClDevices.describe(OpenClDevices.all().get(0)) : "none"));
         List<String> lines = new ArrayList<>();
-        lines.add(String.format("| %-50s | %8s | %12s | %16s | %14s |", "case", "seconds", "rows/s", "vs Normalizer",
-                "vs identity"));
+        lines.add(String.format("| %-50s | %8s | %12s | %16s | %14s | %18s |", "case", "seconds", "rows/s", "vs Normalizer",
+                "vs identity", "median round ratio"));
         double normalizer = best.get("Normalizer (vector)");
         for (var e : best.entrySet()) {
             String name = e.getKey();
-            double identity = best.get(name.endsWith("(array<float>)") ? "identity (array<float>)" : "identity (vector)");
-            lines.add(String.format("| %-50s | %8.2f | %,12.0f | %7.2fx rows/s | %7.2fx time |", name, e.getValue(),
-                    rows / e.getValue(), normalizer / e.getValue(), e.getValue() / identity));
+            String identityCase = name.endsWith("(array<float>)") ? "identity (array<float>)" : "identity (vector)";
+            double identity = best.get(identityCase);
+            lines.add(String.format("| %-50s | %8.2f | %,12.0f | %7.2fx rows/s | %7.2fx time | %12.2fx time |", name,
+                    e.getValue(), rows / e.getValue(), normalizer / e.getValue(), e.getValue() / identity,
+                    medianRatio(times.get(name), times.get(identityCase))));
         }
         lines.forEach(System.out::println);
         Double ln = best.get("LayerNormalizer java (vector)");
