@@ -104,6 +104,36 @@ class RowPassesEquivalenceTest {
         }
     }
 
+    /**
+     * RMS's squares pass is the moments pass about 0 without the plain sum: the same squares, bit
+     * for bit, on both implementations, from an offset into the array, for double and float rows.
+     */
+    @Property(tries = 200)
+    void theSquaresPassGivesTheMomentsPassSquaresAboutZero(@ForAll @IntRange(min = 1, max = 1100) int d,
+                                                          @ForAll @LongRange(min = 0, max = 1L << 40) long seed,
+                                                          @ForAll @IntRange(min = 0, max = 5) int kind) {
+        Random random = new Random(seed);
+        double[] x = new double[d + 3];
+        float[] f = new float[d + 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = value(random, kind);
+            f[i] = (float) value(random, kind);
+        }
+        for (RowPasses passes : new RowPasses[] {new VectorRowPasses(), ScalarRowPasses.INSTANCE}) {
+            CompensatedSum sum = new CompensatedSum();
+            CompensatedSum squares = new CompensatedSum();
+            CompensatedSum alone = new CompensatedSum();
+            passes.moments(x, 2, d, 0.0, sum, squares);
+            passes.squares(x, 2, d, alone);
+            assertEquals(Double.doubleToRawLongBits(squares.value()), Double.doubleToRawLongBits(alone.value()),
+                    passes.description() + ", double, d=" + d + " kind=" + kind);
+            passes.floatMoments(f, 2, d, 0.0, sum, squares);
+            passes.floatSquares(f, 2, d, alone);
+            assertEquals(Double.doubleToRawLongBits(squares.value()), Double.doubleToRawLongBits(alone.value()),
+                    passes.description() + ", float, d=" + d + " kind=" + kind);
+        }
+    }
+
     /** Ordinary rows, rows with an offset, constant rows, small and large ranges, a NaN now and then. */
     private static double value(Random random, int kind) {
         switch (kind) {
