@@ -41,7 +41,8 @@ import org.apache.spark.sql.types.DataTypes;
  * vectorized reader hands cells over as column vectors' views, not as binary rows).
  *
  * <p>Every case runs {@code rounds} times, interleaved (machines here are shared and noisy); the
- * best time counts, and the last column gives the median of each round's ratio to the identity. Run: {@code bin/bench-spark [--extra-columns N] [--parquet] [rows] [d] [rounds] [case]}
+ * best time counts, and the last column gives the median of each round's ratio to the identity.
+ * Run: {@code bin/bench-spark [--extra-columns N] [--parquet] [rows] [d] [rounds] [case]}
  * (default 1,000,000 x 256, 3 rounds, every case; a case argument keeps the cases whose name
  * contains it, and the baselines).
  */

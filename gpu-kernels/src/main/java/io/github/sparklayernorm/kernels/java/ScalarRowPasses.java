@@ -17,7 +17,7 @@ final class ScalarRowPasses implements RowPasses {
         return "scalar";
     }
 
-    // floatMoments and moments (as floatSquares and squares) are twins over float[] and double[]: Java has no
+    // floatMoments and moments are twins over float[] and double[]: Java has no
     // generic primitive arrays, and one body over an accessor would cost a call per value.
     @Override
     public void floatMoments(float[] x, int o, int n, double k, CompensatedSum sum, CompensatedSum squares) {
@@ -79,50 +79,17 @@ final class ScalarRowPasses implements RowPasses {
         }
     }
 
+    // RMS's squares are the moments' squares about 0, by definition: the reference passes take
+    // them so, sum and all, rather than restate the order in a loop of their own (the SIMD
+    // squares passes, which drop the sum for speed, are tested against these bit for bit).
     @Override
     public void floatSquares(float[] x, int o, int n, CompensatedSum squares) {
-        double[] sq = new double[LANES];
-        squares.reset();
-        for (int b = 0; b < n; b += BLOCK) {
-            int end = Math.min(n, b + BLOCK);
-            java.util.Arrays.fill(sq, 0.0);
-            int i = b;
-            for (; i + LANES <= end; i += LANES) {
-                for (int l = 0; l < LANES; l++) {
-                    double v = x[o + i + l];
-                    sq[l] = Math.fma(v, v, sq[l]);
-                }
-            }
-            double q = reduce(sq);
-            for (; i < end; i++) {
-                double v = x[o + i];
-                q = Math.fma(v, v, q);
-            }
-            squares.add(q);
-        }
+        floatMoments(x, o, n, 0.0, new CompensatedSum(), squares);
     }
 
     @Override
     public void squares(double[] x, int o, int n, CompensatedSum squares) {
-        double[] sq = new double[LANES];
-        squares.reset();
-        for (int b = 0; b < n; b += BLOCK) {
-            int end = Math.min(n, b + BLOCK);
-            java.util.Arrays.fill(sq, 0.0);
-            int i = b;
-            for (; i + LANES <= end; i += LANES) {
-                for (int l = 0; l < LANES; l++) {
-                    double v = x[o + i + l];
-                    sq[l] = Math.fma(v, v, sq[l]);
-                }
-            }
-            double q = reduce(sq);
-            for (; i < end; i++) {
-                double v = x[o + i];
-                q = Math.fma(v, v, q);
-            }
-            squares.add(q);
-        }
+        moments(x, o, n, 0.0, new CompensatedSum(), squares);
     }
 
     /** The lanes added in the order {@link RowPasses} defines (before the tail). */

@@ -106,7 +106,8 @@ class RowPassesEquivalenceTest {
 
     /**
      * RMS's squares pass is the moments pass about 0 without the plain sum: the same squares, bit
-     * for bit, on both implementations, from an offset into the array, for double and float rows.
+     * for bit, from an offset into the array, for double and float rows (the scalar passes take
+     * their squares from their moments pass; the SIMD ones have loops of their own).
      */
     @Property(tries = 200)
     void theSquaresPassGivesTheMomentsPassSquaresAboutZero(@ForAll @IntRange(min = 1, max = 1100) int d,
