@@ -22,6 +22,9 @@ import org.apache.spark.sql.types.StructField;
 enum DataFormat {
     parquet, orc, json, csv;
 
+    /** The file source's age limit for incremental runs: ten million days, older than any file. */
+    static final String NO_FILE_AGE_LIMIT = "10000000d";
+
     /** A batch read of {@code path}; the {@code columns} to normalize come back as arrays from CSV. */
     Dataset<Row> read(SparkSession spark, String path, List<String> columns) {
         return arraysFromJson(batchReader(spark).load(path), columns);
@@ -33,7 +36,11 @@ enum DataFormat {
      * when {@code null}.
      */
     Dataset<Row> readNewFiles(SparkSession spark, String path, List<String> columns, Integer filesPerBatch) {
-        DataStreamReader reader = spark.readStream().format(name()).schema(batchReader(spark).load(path).schema());
+        // The file source ignores files older, by modification time, than its maxFileAge (7 days) before
+        // the newest it has seen: a file landed with its old time (cp -p, rsync -a, a restore) would be
+        // skipped for ever. An age no file reaches keeps every new file.
+        DataStreamReader reader = spark.readStream().format(name()).schema(batchReader(spark).load(path).schema())
+                .option("maxFileAge", NO_FILE_AGE_LIMIT);
         if (this == csv) {
             reader = reader.option("header", "true");
         }

@@ -31,6 +31,12 @@ final class IncrementalOutput {
     private IncrementalOutput() {
     }
 
+    /** The micro-batches the checkpoint's commit log holds: each one wrote to the output. */
+    private static int committedBatches(FileSystem fs, Path checkpoint) throws IOException {
+        Path commits = new Path(checkpoint, "commits");
+        return fs.exists(commits) ? fs.listStatus(commits, p -> p.getName().matches("\\d+")).length : 0;
+    }
+
     /**
      * Checks that {@code checkpoint} belongs to this input and output, or makes it theirs when it
      * is new; the output must then not hold another checkpoint's work, nor anything that is not an
@@ -55,6 +61,12 @@ final class IncrementalOutput {
                             + ", not " + wanted.getProperty(key) + "; give each input and output a --checkpoint of"
                             + " their own (a new folder starts from the input's first file)");
                 }
+            }
+            if (!fs.exists(output) && committedBatches(fs, checkpoint) > 0) {
+                throw new JobFailure("output " + output + " no longer exists, but checkpoint " + checkpoint + " says "
+                        + committedBatches(fs, checkpoint) + " micro-batches were written there: a run now would"
+                        + " write only new files' rows. Put the output back, or start anew with a new --checkpoint"
+                        + " (it reads every input file again)");
             }
             if (fs.exists(output) && !outputHasLog) {
                 throw new JobFailure("output " + output + " is not the incremental output checkpoint " + checkpoint

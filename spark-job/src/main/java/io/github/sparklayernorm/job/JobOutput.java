@@ -125,8 +125,9 @@ final class JobOutput {
      * '.', as the staging folder's does so that readers of the parent skip it too.)
      */
     private long rowsIn(Path folder) throws IOException {
-        FileStatus[] files = fs.globStatus(new Path(folder, "part-*"));
-        if (files == null || files.length == 0) {
+        // By name, not by glob: the folder's own name may hold glob characters.
+        FileStatus[] files = fs.listStatus(folder, path -> path.getName().startsWith("part-"));
+        if (files.length == 0) {
             return 0;
         }
         String[] paths = new String[files.length];

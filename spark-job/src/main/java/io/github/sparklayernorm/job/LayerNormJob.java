@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.ml.param.Param;
@@ -209,6 +210,10 @@ public final class LayerNormJob implements Callable<Integer> {
                     + " one); a killed run then redoes at most one micro-batch.")
     Integer filesPerBatch;
 
+    @Option(names = "--wait-for-lock", description = "When another run is writing --output, wait for it to finish"
+            + " (otherwise such a run is refused at once).")
+    boolean waitForLock;
+
     @Option(names = "--quiet", description = "Show no progress while the job runs.")
     boolean quiet;
 
@@ -313,39 +318,25 @@ public final class LayerNormJob implements Callable<Integer> {
             spark = session();
             Configuration hadoop = spark.sparkContext().hadoopConfiguration();
             Path target = new Path(output);
-            if (!incremental) {
-                String recovered = OutputCommit.recover(target.getFileSystem(hadoop), target);
-                if (recovered != null) {
-                    err.println("LayerNormJob: " + recovered);
+            FileSystem outputFs = target.getFileSystem(hadoop);
+            refuseOverlappingPaths(hadoop);
+            // The lock sits beside the output: its folder is made now, as the write would make it.
+            Path parent = outputFs.makeQualified(target).getParent();
+            if (parent != null) {
+                outputFs.mkdirs(parent);
+            }
+            try (OutputLock lock = OutputLock.acquire(outputFs, target, waitForLock, err)) {
+                if (!incremental) {
+                    for (String recovered : OutputCommit.recover(outputFs, target)) {
+                        err.println("LayerNormJob: " + recovered);
+                    }
                 }
+                return normalizeAndWrite(spark, hadoop, normalizer, start);
             }
-            if (generateSample != null) {
-                writeSample(spark, hadoop);
-            }
-            requireInput(hadoop);
-            if (incremental) {
-                IncrementalOutput.claim(target.getFileSystem(hadoop), new Path(checkpoint), new Path(input), target,
-                        outputFormat.name());
-            } else {
-                requireOutputFree(hadoop);
-            }
-
-            JobProgress.step(spark, "reading the input");
-            Dataset<Row> data = incremental ? inputFormat.readNewFiles(spark, input, inputCols, filesPerBatch)
-                    : inputFormat.read(spark, input, inputCols);
-            Dataset<Row> normalized = normalizer.transform(data);
-            JobOutput sink = new JobOutput(spark, output, outputFormat);
-            long written;
-            long normalizing = System.nanoTime();
-            try (JobProgress shown = new JobProgress(spark.sparkContext(), normalizer, err,
-                    JobProgress.choose(quiet, progress), Math.round(progressInterval * 1000))) {
-                written = incremental ? sink.append(normalized, checkpoint)
-                        : sink.replace(normalized, normalizer, mode == Mode.overwrite, allowEmptyOutput);
-            }
-            long end = System.nanoTime();
-            new JobSummary(normalizer, written, incremental, (end - normalizing) / 1e9, (end - start) / 1e9, output,
-                    outputFormat).print(out);
-            return 0;
+        } catch (PathOverlap.PathConflict e) {
+            err.println("LayerNormJob: " + e.getMessage());
+            err.flush();
+            return 2;
         } catch (IllegalArgumentException | IOException | JobFailure e) {
             err.println("LayerNormJob: " + e.getMessage());
             err.flush();
@@ -358,6 +349,51 @@ public final class LayerNormJob implements Callable<Integer> {
             if (spark != null && ownSession) {
                 spark.stop();
             }
+        }
+    }
+
+    /** Holding the output's lock, with what a killed run left settled: the run itself. */
+    private int normalizeAndWrite(SparkSession spark, Configuration hadoop, RowNormalizer<?> normalizer, long start)
+            throws IOException, JobFailure {
+        Path target = new Path(output);
+        if (generateSample != null) {
+            writeSample(spark, hadoop);
+        }
+        requireInput(hadoop);
+        if (incremental) {
+            IncrementalOutput.claim(target.getFileSystem(hadoop), new Path(checkpoint), new Path(input), target,
+                    outputFormat.name());
+        } else {
+            requireOutputFree(hadoop);
+        }
+
+        JobProgress.step(spark, "reading the input");
+        Dataset<Row> data = incremental ? inputFormat.readNewFiles(spark, input, inputCols, filesPerBatch)
+                : inputFormat.read(spark, input, inputCols);
+        Dataset<Row> normalized = normalizer.transform(data);
+        JobOutput sink = new JobOutput(spark, output, outputFormat);
+        long written;
+        long normalizing = System.nanoTime();
+        try (JobProgress shown = new JobProgress(spark.sparkContext(), normalizer, err,
+                JobProgress.choose(quiet, progress), Math.round(progressInterval * 1000))) {
+            written = incremental ? sink.append(normalized, checkpoint)
+                    : sink.replace(normalized, normalizer, mode == Mode.overwrite, allowEmptyOutput);
+        }
+        long end = System.nanoTime();
+        new JobSummary(normalizer, written, incremental, (end - normalizing) / 1e9, (end - start) / 1e9, output,
+                outputFormat).print(out);
+        return 0;
+    }
+
+    /**
+     * Before anything is written or moved: the output and the checkpoint must not be, hold or lie
+     * inside what the input reads, nor each other.
+     */
+    private void refuseOverlappingPaths(Configuration hadoop) throws IOException, PathOverlap.PathConflict {
+        PathOverlap.refuseOverlapWithInput(hadoop, input, "--output", output);
+        if (checkpoint != null) {
+            PathOverlap.refuseOverlapWithInput(hadoop, input, "--checkpoint", checkpoint);
+            PathOverlap.refuseOverlap(hadoop, "--checkpoint", checkpoint, "--output", output);
         }
     }
 

@@ -2,7 +2,6 @@ package io.github.sparklayernorm.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -138,10 +137,10 @@ class OutputCommitTest {
         String aside = folder().stream().filter(n -> n.startsWith(".out.parquet.previous-")).findFirst().orElseThrow();
         assertEquals("old", Files.readString(dir.resolve(aside).resolve("part-0")));
 
-        String said = OutputCommit.recover(new FaultyFileSystem(), hadoop(target));
-        assertTrue(said.contains("its previous output was put back"), said);
+        String said = String.join("\n", OutputCommit.recover(new FaultyFileSystem(), hadoop(target)));
+        assertTrue(said.contains("the previous output was put back"), said);
         assertEquals("old", Files.readString(target.resolve("part-0")));
-        assertEquals(List.of(".out.parquet.staging-1", "out.parquet"), folder());
+        assertEquals(List.of("out.parquet"), folder());
     }
 
     /** Killed after the new output was moved in, before the old one was deleted: the next run deletes it. */
@@ -151,10 +150,127 @@ class OutputCommitTest {
         assertEquals("new", Files.readString(target.resolve("part-0")));
         assertTrue(folder().stream().anyMatch(n -> n.startsWith(".out.parquet.previous-")));
 
-        String said = OutputCommit.recover(new FaultyFileSystem(), hadoop(target));
-        assertTrue(said.contains("the old output it left aside was deleted"), said);
+        String said = String.join("\n", OutputCommit.recover(new FaultyFileSystem(), hadoop(target)));
+        assertTrue(said.contains("its new output is in place"), said);
         assertEquals(List.of("out.parquet"), folder());
-        assertNull(OutputCommit.recover(new FaultyFileSystem(), hadoop(target)), "nothing left to do");
+        assertEquals(List.of(), OutputCommit.recover(new FaultyFileSystem(), hadoop(target)), "nothing left to do");
+    }
+
+    /**
+     * On a file system whose folder rename is a copy then a delete, killed at every step of the
+     * commit in turn, then at every step of the next run's recovery: at each kill one whole copy of
+     * the old or the new output is on disk, and once a recovery finishes the output is the old or
+     * the new one, byte for byte, with nothing left beside it.
+     */
+    @Test
+    void killedAtAnyStepOfACopyingRenameOneWholeOutputRemains() throws Exception {
+        Map<String, String> oldFiles = Map.of("part-0", "old rows 0", "part-1", "old rows one", "_SUCCESS", "",
+                "sub/part-2", "old nested");
+        Map<String, String> newFiles = Map.of("part-0", "new rows zero", "part-3", "new 3", "_SUCCESS", "");
+        CopyRenameFileSystem fs = new CopyRenameFileSystem();
+        fs.initialize(URI.create("copyrename:///"), new Configuration());
+        int commitKills = 0;
+        for (int commitKill = 1; ; commitKill++) {
+            for (int recoveryKill = 1; ; recoveryKill++) {
+                clear();
+                write(target, oldFiles);
+                write(staging, newFiles);
+                CopyRenameFileSystem.reset("out.parquet", commitKill);
+                boolean killed = false;
+                try {
+                    OutputCommit.replace(fs, hadoop(staging), hadoop(target), true);
+                } catch (CopyRenameFileSystem.Killed e) {
+                    killed = true;
+                }
+                if (!killed) {
+                    assertEquals(newFiles, read(target), "no kill: the new output is in place");
+                    assertEquals(List.of("out.parquet"), folder());
+                    assertTrue(commitKills > 5, "the commit has steps to be killed at: " + commitKills);
+                    return;
+                }
+                String where = "killed at step " + commitKill + " of the commit";
+                assertTrue(oneWholeCopy(oldFiles, newFiles), where + ": no whole copy in " + everything());
+                CopyRenameFileSystem.reset("out.parquet", recoveryKill);
+                boolean recoveryKilled = false;
+                try {
+                    OutputCommit.recover(fs, hadoop(target));
+                } catch (CopyRenameFileSystem.Killed e) {
+                    recoveryKilled = true;
+                    assertTrue(oneWholeCopy(oldFiles, newFiles), where + " and at step " + recoveryKill
+                            + " of the recovery: no whole copy in " + everything());
+                    CopyRenameFileSystem.reset("", 0);
+                    OutputCommit.recover(fs, hadoop(target));
+                }
+                Map<String, String> got = read(target);
+                assertTrue(got.equals(oldFiles) || got.equals(newFiles), where + ": the output is " + got);
+                assertEquals(List.of("out.parquet"), folder(), where);
+                if (!recoveryKilled) {
+                    break;
+                }
+            }
+            commitKills++;
+        }
+    }
+
+    private void clear() throws IOException {
+        try (Stream<java.nio.file.Path> files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private static void write(java.nio.file.Path folder, Map<String, String> files) throws IOException {
+        for (Map.Entry<String, String> file : files.entrySet()) {
+            java.nio.file.Path path = folder.resolve(file.getKey());
+            Files.createDirectories(path.getParent());
+            Files.writeString(path, file.getValue());
+        }
+    }
+
+    /** A folder's files and their text (no checksum files); empty when it is not there. */
+    private static Map<String, String> read(java.nio.file.Path folder) throws IOException {
+        Map<String, String> files = new java.util.TreeMap<>();
+        if (!Files.isDirectory(folder)) {
+            return files;
+        }
+        try (Stream<java.nio.file.Path> all = Files.walk(folder)) {
+            for (java.nio.file.Path p : all.filter(Files::isRegularFile).collect(Collectors.toList())) {
+                files.put(folder.relativize(p).toString(), Files.readString(p));
+            }
+        }
+        return files;
+    }
+
+    private boolean oneWholeCopy(Map<String, String> oldFiles, Map<String, String> newFiles) throws IOException {
+        try (Stream<java.nio.file.Path> entries = Files.list(dir)) {
+            for (java.nio.file.Path entry : entries.collect(Collectors.toList())) {
+                Map<String, String> files = read(entry);
+                if (files.equals(oldFiles) && !entry.getFileName().toString().contains(".staging-")
+                        || files.equals(newFiles) && !entry.getFileName().toString().contains(".previous-")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private Map<String, Map<String, String>> everything() throws IOException {
+        Map<String, Map<String, String>> all = new java.util.TreeMap<>();
+        for (String name : folder()) {
+            all.put(name, read(dir.resolve(name)));
+        }
+        return all;
+    }
+
+    /** An output named with glob characters: its recovery touches only its own leftovers. */
+    @Test
+    void recoveryOfAnOutputWithGlobCharactersLeavesAnothersLeftoversAlone() throws Exception {
+        java.nio.file.Path other = dir.resolve(".out1.previous-7");
+        Files.createDirectories(other);
+        Files.writeString(other.resolve("part-0"), "another output's saved copy");
+        java.nio.file.Path bracketed = dir.resolve("out[1]");
+        assertEquals(List.of(), OutputCommit.recover(new FaultyFileSystem(), hadoop(bracketed)));
+        assertEquals("another output's saved copy", Files.readString(other.resolve("part-0")));
+        assertFalse(Files.exists(bracketed), "out[1] was not made from out1's copy");
     }
 
     private int runAndHaltAt(String step) throws Exception {
