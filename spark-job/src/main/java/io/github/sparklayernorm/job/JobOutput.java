@@ -119,6 +119,11 @@ final class JobOutput {
         return spark.read().format(format.name()).option("header", "true").load(output).count();
     }
 
+    /** A path as a glob that matches just itself: Spark's readers expand glob characters in a path. */
+    static String literal(String path) {
+        return path.replaceAll("([\\\\*?\\[\\]{}])", "\\\\$1");
+    }
+
     /**
      * The rows of a written folder, read back from its part files: Parquet and ORC answer from
      * their footers. (By the files, not the folder: Spark skips a folder whose name starts with
@@ -132,7 +137,7 @@ final class JobOutput {
         }
         String[] paths = new String[files.length];
         for (int i = 0; i < files.length; i++) {
-            paths[i] = files[i].getPath().toString();
+            paths[i] = literal(files[i].getPath().toString());
         }
         return spark.read().format(format.name()).option("header", "true").load(paths).count();
     }

@@ -187,7 +187,7 @@ final class OutputCommit {
             }
             delete(fs, journalPath);
             done.add("an earlier run was interrupted while replacing " + target + "; "
-                    + (settled == Settled.NEW ? "its new output is in place" : "the previous output was put back"));
+                    + (settled == Settled.NEW ? "its new output is in place" : "the previous output is back in place"));
         }
         done.addAll(recoverWithoutJournal(fs, target));
         for (FileStatus left : beside(fs, target, STAGING, JOURNAL_DRAFT)) {

@@ -167,4 +167,50 @@ class IncrementalJobTest {
         assertEquals(2, overwrite.code());
         assertTrue(overwrite.err().contains("--incremental appends to --output"), overwrite.err());
     }
+    /**
+     * A file that lands with an old modification time (cp -p, rsync -a, a restore) after a run has
+     * seen newer ones: the file source's age limit would skip it for ever; the next run reads it.
+     */
+    @Test
+    void aFileLandedWithAnOldModificationTimeIsRead() throws Exception {
+        Path input = dir.resolve("landing");
+        Path output = dir.resolve("normalized");
+        Path checkpoint = dir.resolve("checkpoint");
+        land(spark, input, 0, 100, 1);
+        assertEquals(0, job(args(input, output, checkpoint)).code());
+
+        Path elsewhere = dir.resolve("restored");
+        land(spark, elsewhere, 100, 160, 1);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(elsewhere)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().endsWith(".parquet")).toList()) {
+                Path landed = input.resolve("restored-" + file.getFileName());
+                java.nio.file.Files.copy(file, landed);
+                java.nio.file.Files.setLastModifiedTime(landed,
+                        java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2019-05-01T00:00:00Z")));
+            }
+        }
+        Run second = job(args(input, output, checkpoint));
+        assertEquals(0, second.code(), second.err());
+        assertTrue(second.out().matches("(?s).*\\n  rows written: +60\\n.*"), second.out());
+        assertEquals(160, spark.read().parquet(output.toString()).count());
+    }
+
+    /** An output deleted while its checkpoint is kept: a run would rebuild it from new files only. */
+    @Test
+    void anOutputDeletedWhileItsCheckpointIsKeptIsRefused() throws Exception {
+        Path input = dir.resolve("landing");
+        Path output = dir.resolve("normalized");
+        Path checkpoint = dir.resolve("checkpoint");
+        land(spark, input, 0, 50, 1);
+        assertEquals(0, job(args(input, output, checkpoint)).code());
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(output)) {
+            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+        land(spark, input, 50, 80, 1);
+        Run run = job(args(input, output, checkpoint));
+        assertEquals(1, run.code(), run.err());
+        assertTrue(run.err().contains("output " + output + " no longer exists, but checkpoint " + checkpoint)
+                && run.err().contains("new --checkpoint"), run.err());
+        assertTrue(!java.nio.file.Files.exists(output), "nothing was written");
+    }
 }

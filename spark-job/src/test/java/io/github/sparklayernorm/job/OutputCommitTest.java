@@ -138,7 +138,7 @@ class OutputCommitTest {
         assertEquals("old", Files.readString(dir.resolve(aside).resolve("part-0")));
 
         String said = String.join("\n", OutputCommit.recover(new FaultyFileSystem(), hadoop(target)));
-        assertTrue(said.contains("the previous output was put back"), said);
+        assertTrue(said.contains("the previous output is back in place"), said);
         assertEquals("old", Files.readString(target.resolve("part-0")));
         assertEquals(List.of("out.parquet"), folder());
     }
