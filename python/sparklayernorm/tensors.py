@@ -14,7 +14,8 @@ import numpy as np
 
 _MAX_HEADER = 100 * 1024 * 1024
 _MAX_INDEX = 64 * 1024 * 1024
-_MAX_VALUES = 2 ** 31 - 9
+# The most values a scale or shift may have: one per value of the longest row (TensorFiles.MAX_VALUES).
+_MAX_VALUES = 1 << 24
 _LONG_MAX = 2 ** 63 - 1
 _SAFETENSORS = ".safetensors"
 _INDEX = ".safetensors.index.json"
@@ -154,14 +155,15 @@ def _read_safetensors(path, f, size, name):
     if count * width != end - begin:
         raise _refuse(path, "tensor '%s' has shape %s of %s but %d bytes of data (%d per value)"
                       % (name, json.dumps(shape, separators=(",", ":")), dtype, end - begin, width))
-    _check_values(path, "tensor '%s'" % name, count)
+    _check_values(path, "tensor '%s' of shape %s" % (name, json.dumps(shape, separators=(",", ":"))), count)
     raw = _read_exactly(path, f, data_start + begin, end - begin)
     return _decode(raw, dtype, "<")
 
 
 def _check_values(path, what, count):
     if count > _MAX_VALUES:
-        raise _refuse(path, "%s has %d values, too many for a scale or shift (at most %d)" % (what, count, _MAX_VALUES))
+        raise _refuse(path, "%s has %d values, too many for a scale or shift (at most %d, one per value of a row);"
+                      " is it the layer norm's weight?" % (what, count, _MAX_VALUES))
 
 
 def _decode(raw, dtype, order):
@@ -228,6 +230,6 @@ def _read_npy(path, f, size):
     if count * width > data_bytes:
         raise _refuse(path, "truncated .npy file: shape %s of %s needs %d values of %d bytes, the file has %d"
                             " data bytes" % (shape_text, dtype, count, width, data_bytes))
-    _check_values(path, "the array", count)
+    _check_values(path, "the array of shape %s" % shape_text, count)
     order = ">" if descr.group(1) == ">" else "<"
     return _decode(_read_exactly(path, f, data_start, count * width), types[kind], order)

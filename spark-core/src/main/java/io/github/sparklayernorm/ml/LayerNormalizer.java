@@ -62,7 +62,7 @@ public class LayerNormalizer extends RowNormalizer<LayerNormalizer> {
         if (value == null) {
             clear(shift);
         } else {
-            set(shift, value.clone());
+            set(shift, checkedAffine("shift", value).clone());
         }
         return this;
     }

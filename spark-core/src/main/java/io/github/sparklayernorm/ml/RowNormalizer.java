@@ -166,9 +166,21 @@ public abstract class RowNormalizer<T extends RowNormalizer<T>> extends Identifi
         if (value == null) {
             clear(scale);
         } else {
-            set(scale, value.clone());
+            set(scale, checkedAffine("scale", value).clone());
         }
         return self();
+    }
+
+    /**
+     * Scale or shift as the param's rule takes it, refused here with the index and the value: the
+     * param's own refusal would print the whole array (thousands of numbers) and no index.
+     */
+    double[] checkedAffine(String name, double[] value) {
+        String problem = LayerNormSpec.affineProblem(name, value);
+        if (problem != null) {
+            throw new IllegalArgumentException(uid() + ": " + problem);
+        }
+        return value;
     }
 
     private final IntParam groupSize = new IntParam(this, "groupSize",

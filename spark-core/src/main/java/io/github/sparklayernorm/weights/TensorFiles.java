@@ -47,8 +47,12 @@ public final class TensorFiles {
     private static final int MAX_HEADER = 100 * 1024 * 1024;
     /** Index files list tensor names and shard names: a few MB for the largest models. */
     private static final int MAX_INDEX = 64 * 1024 * 1024;
-    /** Values in one scale or shift: a double array must fit in a Java array. */
-    private static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+    /**
+     * The most values a scale or shift may have (2^24, one per value of the longest row the stages
+     * take through a weights file), far above any model's hidden size: a wrong tensor name (an
+     * embedding matrix) is refused from its header, before gigabytes are decoded.
+     */
+    public static final int MAX_VALUES = 1 << 24;
     private static final String SAFETENSORS = ".safetensors";
     private static final String INDEX = ".safetensors.index.json";
 
@@ -229,7 +233,8 @@ public final class TensorFiles {
             throw file.refuse("tensor '" + chosen + "' has shape " + entry.path("shape") + " of " + dtype
                     + " but " + bytes + " bytes of data (" + width + " per value)");
         }
-        return decode(file.read(dataStart + span[0], bytes, ByteOrder.LITTLE_ENDIAN), values(file, chosen, count), dtype);
+        int n = values(file, "tensor '" + chosen + "' of shape " + entry.path("shape"), count);
+        return decode(file.read(dataStart + span[0], bytes, ByteOrder.LITTLE_ENDIAN), n, dtype);
     }
 
     /** A tensor's [begin, end) in the data section, as whole non-negative numbers in order. */
@@ -295,7 +300,7 @@ public final class TensorFiles {
     private static int values(Source file, String what, long count) {
         if (count > MAX_VALUES) {
             throw file.refuse(what + " has " + count + " values, too many for a scale or shift (at most "
-                    + MAX_VALUES + ")");
+                    + MAX_VALUES + ", one per value of a row); is it the layer norm's weight?");
         }
         return (int) count;
     }
@@ -432,7 +437,7 @@ public final class TensorFiles {
                     + " values of " + width + " bytes, the file has " + dataBytes + " data bytes");
         }
         ByteOrder order = descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-        int n = values(file, "the array", count);
+        int n = values(file, "the array of shape " + shapeText, count);
         return decode(file.read(dataStart, (long) n * width, order), n, safetensorsType);
     }
 }

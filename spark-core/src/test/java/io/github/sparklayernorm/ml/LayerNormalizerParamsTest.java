@@ -57,6 +57,21 @@ class LayerNormalizerParamsTest {
     }
 
     @Test
+    void aNonFiniteScaleOrShiftValueIsNamedByParamIndexAndValueNotByTheWholeArray() {
+        double[] wide = new double[4096];
+        java.util.Arrays.fill(wide, 1.5);
+        wide[3] = Double.NaN;
+        String scale = assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setScale(wide)).getMessage();
+        assertTrue(scale.contains("scale[3] is NaN; scale values must be finite") && scale.length() < 200, scale);
+        wide[3] = 0;
+        wide[4095] = Double.NEGATIVE_INFINITY;
+        String shift = assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setShift(wide)).getMessage();
+        assertTrue(shift.contains("shift[4095] is -Infinity") && shift.length() < 200, shift);
+        String rms = assertThrows(IllegalArgumentException.class, () -> new RmsNormalizer().setScale(wide)).getMessage();
+        assertTrue(rms.startsWith("RmsNormalizer") && rms.contains("scale[4095] is -Infinity"), rms);
+    }
+
+    @Test
     void settingScaleToNullClearsIt() {
         LayerNormalizer ln = new LayerNormalizer().setScale(new double[] {2}).setScale(null);
         assertNull(ln.getScale());

@@ -191,6 +191,32 @@ class TensorFilesTest {
         assertArrayEquals(new double[] {0.5, -1, 2, 3.25}, TensorFiles.read(path.toString(), "w"), 0.0);
     }
 
+    /**
+     * A wrong tensor name (an embedding matrix) and a tensor over 2 GiB (sparse on disk): refused by
+     * name and shape from the header, before any data is read.
+     */
+    @Test
+    void aTensorLargerThanAScaleCanBeIsRefusedByNameAndShapeBeforeItsDataIsRead() throws IOException {
+        long[][] shapes = {{50257, 768}, {805306368}};
+        for (long[] shape : shapes) {
+            long count = Arrays.stream(shape).reduce(1, Math::multiplyExact);
+            String dims = Arrays.toString(shape).replace(" ", "");
+            String header = "{\"wte.weight\":{\"dtype\":\"F32\",\"shape\":" + dims + ",\"data_offsets\":[0,"
+                    + 4 * count + "]}}";
+            byte[] json = header.getBytes(StandardCharsets.UTF_8);
+            Path path = dir.resolve("embedding" + count + ".safetensors");
+            try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                channel.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, json.length), 0);
+                channel.write(ByteBuffer.wrap(json), 8);
+                channel.write(ByteBuffer.allocate(1), 8 + json.length + 4 * count - 1);
+            }
+            String message = failure(path.toString(), "wte.weight");
+            assertTrue(message.startsWith(path.toString()) && message.contains("tensor 'wte.weight' of shape " + dims)
+                    && message.contains(count + " values, too many for a scale or shift (at most "
+                    + TensorFiles.MAX_VALUES), message);
+        }
+    }
+
     private Path safetensors(String name, String header, int dataBytes) throws IOException {
         byte[] json = header.getBytes(StandardCharsets.UTF_8);
         ByteBuffer file = ByteBuffer.allocate(8 + json.length + dataBytes).order(ByteOrder.LITTLE_ENDIAN);
