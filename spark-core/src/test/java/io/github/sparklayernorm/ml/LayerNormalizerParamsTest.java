@@ -68,7 +68,7 @@ class LayerNormalizerParamsTest {
         String shift = assertThrows(IllegalArgumentException.class, () -> new LayerNormalizer().setShift(wide)).getMessage();
         assertTrue(shift.contains("shift[4095] is -Infinity") && shift.length() < 200, shift);
         String rms = assertThrows(IllegalArgumentException.class, () -> new RmsNormalizer().setScale(wide)).getMessage();
-        assertTrue(rms.startsWith("RmsNormalizer") && rms.contains("scale[4095] is -Infinity"), rms);
+        assertTrue(rms.startsWith("rmsNorm_") && rms.contains("scale[4095] is -Infinity"), rms);
     }
 
     @Test
