@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code self-check}: the kernel gives a wrong answer on the known row;</li>
  *   <li>{@code transfer-in}, {@code execute}, {@code transfer-out}: that step of a batch fails;</li>
  *   <li>{@code output}: the device writes NaN into every row of a batch;</li>
- *   <li>{@code fallback}: Aparapi runs the kernel on Java threads instead of OpenCL, silently.</li>
+ *   <li>{@code fallback}: Aparapi runs the kernel on Java threads instead of OpenCL, silently;</li>
+ *   <li>{@code crash}: making an engine throws an unexpected exception (no {@link OpenClFailure}), as
+ *       Aparapi's own code or the JVM (out of memory) may.</li>
  * </ul>
  *
  * Read at each use, so tests can switch it.
@@ -35,6 +37,18 @@ public final class FaultInjection {
         if (active(stage.word())) {
             FIRED.computeIfAbsent(stage.word(), w -> new AtomicLong()).incrementAndGet();
             throw new OpenClFailure(stage, "injected " + stage.word() + " failure on " + where
+                    + " (system property " + PROPERTY + ")");
+        }
+    }
+
+    /** Making an engine fails with what no stage expects: the pool must still give its slot back. */
+    static final String CRASH = "crash";
+
+    /** Throws the unexpected exception of an injected {@value #CRASH} while an engine is made on {@code where}. */
+    static void crashAt(String where) {
+        if (active(CRASH)) {
+            FIRED.computeIfAbsent(CRASH, w -> new AtomicLong()).incrementAndGet();
+            throw new IllegalStateException("injected crash while making an OpenCL engine on " + where
                     + " (system property " + PROPERTY + ")");
         }
     }

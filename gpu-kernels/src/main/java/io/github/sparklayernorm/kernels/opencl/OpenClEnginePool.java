@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -30,6 +31,13 @@ public final class OpenClEnginePool {
     /** System property: the most OpenCL contexts (engines) this JVM keeps per device. */
     public static final String MAX_CONTEXTS = "sparklayernorm.opencl.maxContextsPerDevice";
     static final int DEFAULT_MAX_CONTEXTS = 4;
+    /**
+     * System property: the longest, in seconds, a task under backend {@code opencl} waits for a
+     * context of a device whose contexts are all in use; then it uses the Java engine (the same bits).
+     */
+    public static final String CONTEXT_WAIT_SECONDS = "sparklayernorm.opencl.contextWaitSeconds";
+    static final int DEFAULT_CONTEXT_WAIT_SECONDS = 600;
+    private static final long POLL_MILLIS = 200;
 
     private static final Map<Long, Slots> DEVICES = new ConcurrentHashMap<>();
     private static final Map<Long, OpenClFailure> FAILED = new ConcurrentHashMap<>();
@@ -56,6 +64,16 @@ public final class OpenClEnginePool {
      * @throws OpenClFailure when there is no such device or the kernel does not run there
      */
     public static OpenClLayerNorm borrowRequired(String assignedGpu) {
+        return borrowRequired(assignedGpu, () -> false, why -> { });
+    }
+
+    /**
+     * As {@link #borrowRequired(String)}, waiting for a busy device's context at most
+     * {@value #CONTEXT_WAIT_SECONDS} seconds and only while {@code taskEnded} says no; or
+     * {@code null}, after telling {@code whyNot} the reason, when the wait ended without a context.
+     */
+    public static OpenClLayerNorm borrowRequired(String assignedGpu, BooleanSupplier taskEnded,
+                                                 Consumer<String> whyNot) {
         FaultInjection.at(OpenClFailure.Stage.LIBRARY, "this JVM");
         OpenCLDevice device;
         if (assignedGpu != null) {
@@ -71,7 +89,9 @@ public final class OpenClEnginePool {
             device = all.get(0);
         }
         SignalChaining.requirePreloaded();
-        return borrow(device, true);
+        long waitNanos = TimeUnit.SECONDS.toNanos(Math.max(0, EngineSetting.integer(CONTEXT_WAIT_SECONDS,
+                DEFAULT_CONTEXT_WAIT_SECONDS)));
+        return borrow(device, waitNanos, taskEnded, whyNot);
     }
 
     /**
@@ -104,21 +124,17 @@ public final class OpenClEnginePool {
             device = devices.get(0);
         }
         SignalChaining.requirePreloaded();
-        OpenClLayerNorm engine = borrow(device, false);
-        if (engine == null) {
-            whyNot.accept("every OpenCL context of " + OpenClDevices.describe(device) + " is in use by other tasks"
-                    + " (at most " + maxContexts() + ", system property " + MAX_CONTEXTS + ")");
-        }
-        return engine;
+        return borrow(device, 0, () -> false, whyNot);
     }
 
     /**
-     * An engine for the device, ready to run; or {@code null} when every context of the device is
-     * busy and {@code wait} is false.
+     * An engine for the device, ready to run; or {@code null}, after telling {@code whyNot} why, when
+     * every context of the device stayed busy for {@code waitNanos} or the task ended while waiting.
      *
      * @throws OpenClFailure (COMPILE, SELF_CHECK) if the kernel does not compile or run right there
      */
-    static OpenClLayerNorm borrow(OpenCLDevice device, boolean wait) {
+    static OpenClLayerNorm borrow(OpenCLDevice device, long waitNanos, BooleanSupplier taskEnded,
+                                  Consumer<String> whyNot) {
         FaultInjection.at(OpenClFailure.Stage.COMPILE, OpenClDevices.describe(device));
         OpenClFailure failed = FAILED.get(device.getDeviceId());
         if (failed != null) {
@@ -131,6 +147,7 @@ public final class OpenClEnginePool {
                 discard(idle);
             }
         }
+        long deadline = System.nanoTime() + waitNanos;
         while (true) {
             OpenClLayerNorm idle = slots.idle.pollFirst();
             if (idle != null) {
@@ -140,17 +157,27 @@ public final class OpenClEnginePool {
                 return create(device, slots);
             }
             slots.live.decrementAndGet();
-            if (!wait) {
+            String busy = "every OpenCL context of " + OpenClDevices.describe(device) + " is in use by other tasks"
+                    + " (at most " + maxContexts() + ", system property " + MAX_CONTEXTS + ")";
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                whyNot.accept(waitNanos == 0 ? busy : busy + " and none came free within "
+                        + TimeUnit.NANOSECONDS.toSeconds(waitNanos) + " s (system property " + CONTEXT_WAIT_SECONDS + ")");
+                return null;
+            }
+            if (taskEnded.getAsBoolean() || Thread.currentThread().isInterrupted()) {
+                whyNot.accept(busy + ", and the task ended (killed or cancelled) while it waited for one");
                 return null;
             }
             try {
                 // Polled, not taken: a context that closes (a failed engine) frees a slot without
                 // coming back to the idle queue.
-                idle = slots.idle.pollFirst(200, TimeUnit.MILLISECONDS);
+                idle = slots.idle.pollFirst(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, POLL_MILLIS),
+                        TimeUnit.MILLISECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new OpenClFailure(OpenClFailure.Stage.DEVICE, "interrupted while waiting for an OpenCL context on "
-                        + OpenClDevices.describe(device));
+                whyNot.accept(busy + ", and the task was interrupted while it waited for one");
+                return null;
             }
             if (idle != null) {
                 return idle;
@@ -168,6 +195,10 @@ public final class OpenClEnginePool {
                 FAILED.put(device.getDeviceId(), e);
             }
             throw e;
+        } catch (RuntimeException | Error e) {
+            // Whatever else fails (Aparapi's own exceptions, out of memory) gives the slot back too.
+            slots.live.decrementAndGet();
+            throw e;
         }
     }
 
@@ -176,6 +207,7 @@ public final class OpenClEnginePool {
      * set-up is not known to be safe from several threads at once.
      */
     private static synchronized OpenClLayerNorm compile(OpenCLDevice device) {
+        FaultInjection.crashAt(OpenClDevices.describe(device));
         return new OpenClLayerNorm(device);
     }
 

@@ -7,6 +7,8 @@ import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
 import io.github.sparklayernorm.kernels.KernelShape;
 import io.github.sparklayernorm.kernels.opencl.OpenClEnginePool;
 import io.github.sparklayernorm.kernels.opencl.OpenClLayerNorm;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Chooses the engine for a task:
@@ -46,16 +48,34 @@ public final class BackendSelector {
      */
     public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, boolean calibrate,
                                        BackendListener listener) {
+        return open(backend, assignedGpu, shape, calibrate, () -> false, listener);
+    }
+
+    /**
+     * As {@link #open(Backend, String, KernelShape, boolean, BackendListener)}; under {@code opencl}
+     * a task that waits for a busy device's context stops waiting when {@code taskEnded} says so or
+     * after {@value OpenClEnginePool#CONTEXT_WAIT_SECONDS} seconds, and uses the Java engine (the
+     * listener hears why): a device that never frees a context does not hang the executor's tasks.
+     */
+    public static RoutedLayerNorm open(Backend backend, String assignedGpu, KernelShape shape, boolean calibrate,
+                                       BooleanSupplier taskEnded, BackendListener listener) {
         switch (backend) {
             case JAVA:
                 listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'java'");
                 return new RoutedLayerNorm(null, false, listener);
             case OPENCL: {
-                OpenClLayerNorm engine = OpenClEnginePool.borrowRequired(assignedGpu);
-                engine.use(shape);
-                listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'opencl'" + assignedWords(assignedGpu)
-                        + ", " + engine.shape().word() + " kernel");
-                return new RoutedLayerNorm(engine, true, listener);
+                StringBuilder whyNot = new StringBuilder();
+                OpenClLayerNorm engine = OpenClEnginePool.borrowRequired(assignedGpu, taskEnded, whyNot::append);
+                if (engine == null) {
+                    listener.fellBack("wait", "backend 'opencl' and " + whyNot);
+                    return new RoutedLayerNorm(null, false, listener);
+                }
+                return borrowed(engine, () -> {
+                    engine.use(shape);
+                    listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'opencl'"
+                            + assignedWords(assignedGpu) + ", " + engine.shape().word() + " kernel");
+                    return new RoutedLayerNorm(engine, true, listener);
+                });
             }
             default:
                 try {
@@ -64,16 +84,28 @@ public final class BackendSelector {
                             EngineSetting.flag(AUTO_USES_CPU_DEVICES), whyNot::append);
                     if (engine == null) {
                         listener.chose(JavaLayerNorm.NAME, JavaLayerNorm.DEVICE, "backend 'auto' and " + whyNot);
-                    } else {
-                        engine.use(shape);
-                        listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'auto'" + assignedWords(assignedGpu)
-                                + ", " + engine.shape().word() + " kernel");
+                        return new RoutedLayerNorm(null, false, calibrate, listener);
                     }
-                    return new RoutedLayerNorm(engine, false, calibrate, listener);
+                    return borrowed(engine, () -> {
+                        engine.use(shape);
+                        listener.chose(OpenClLayerNorm.NAME, engine.device(), "backend 'auto'"
+                                + assignedWords(assignedGpu) + ", " + engine.shape().word() + " kernel");
+                        return new RoutedLayerNorm(engine, false, calibrate, listener);
+                    });
                 } catch (OpenClFailure e) {
                     listener.fellBack(e.stage().word(), e.getMessage());
                     return new RoutedLayerNorm(null, false, listener);
                 }
+        }
+    }
+
+    /** Hands {@code engine} to what {@code wrap} builds; if that throws, the engine goes back to its pool. */
+    private static RoutedLayerNorm borrowed(OpenClLayerNorm engine, Supplier<RoutedLayerNorm> wrap) {
+        try {
+            return wrap.get();
+        } catch (RuntimeException | Error e) {
+            OpenClEnginePool.discard(engine);
+            throw e;
         }
     }
 

@@ -79,6 +79,7 @@ class DeviceFaultTest {
         System.clearProperty(FaultInjection.PROPERTY);
         System.clearProperty(BackendSelector.AUTO_USES_CPU_DEVICES);
         System.clearProperty(OpenClEnginePool.MAX_CONTEXTS);
+        System.clearProperty(OpenClEnginePool.CONTEXT_WAIT_SECONDS);
     }
 
     private static final int ROWS = 64;
@@ -197,5 +198,73 @@ class DeviceFaultTest {
             held.close();
         }
         assertEquals(Map.of("opencl", (long) ROWS), first.rows);
+    }
+    /**
+     * Making an engine that throws what no stage expects, again and again, leaks no context: the
+     * pool's whole size can be borrowed at once afterwards, none of them waiting.
+     */
+    @Test
+    void aCrashWhileMakingAnEngineLeaksNoContext() {
+        System.setProperty(OpenClEnginePool.MAX_CONTEXTS, "2");
+        // A context still counted as taken would make an open wait this second, then use Java.
+        System.setProperty(OpenClEnginePool.CONTEXT_WAIT_SECONDS, "1");
+        System.setProperty(FaultInjection.PROPERTY, "crash");
+        for (int i = 0; i < 5; i++) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false, new Recorder()));
+            assertTrue(e.getMessage().contains("injected crash"), e.getMessage());
+        }
+        System.clearProperty(FaultInjection.PROPERTY);
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        double[] in = batch();
+        try (LayerNormEngine a = first.count(BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false, first));
+                LayerNormEngine b = second.count(BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false,
+                        second))) {
+            a.normalize(in, new double[in.length], BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5));
+            b.normalize(in, new double[in.length], BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5));
+        }
+        assertEquals(Map.of("opencl", (long) ROWS), first.rows);
+        assertEquals(Map.of("opencl", (long) ROWS), second.rows, "both contexts were free: " + second.events);
+    }
+
+    /**
+     * Under opencl, a task that waits for a busy device gives up at the deadline, or at once when
+     * its task ends, and its batches run on Java with the same bits; the listener hears why.
+     */
+    @Test
+    void waitingForABusyDeviceEndsAtTheDeadlineOrWhenTheTaskEnds() throws Exception {
+        System.setProperty(OpenClEnginePool.MAX_CONTEXTS, "1");
+        System.setProperty(OpenClEnginePool.CONTEXT_WAIT_SECONDS, "1");
+        double[] in = batch();
+        double[] expected = new double[in.length];
+        new JavaLayerNorm().normalize(in, expected, BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5), null);
+        try (LayerNormEngine held = BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false, new Recorder())) {
+            Recorder late = new Recorder();
+            long start = System.nanoTime();
+            double[] out = new double[in.length];
+            try (LayerNormEngine engine = late.count(BackendSelector.open(Backend.OPENCL, null, KernelShape.AUTO, false,
+                    late))) {
+                engine.normalize(in, out, BatchLayout.uniform(ROWS, D), LayerNormSpec.of(1e-5));
+            }
+            double waited = (System.nanoTime() - start) / 1e9;
+            assertTrue(waited >= 0.9 && waited < 20, "waited " + waited + " s");
+            assertEquals(List.of("fell back at wait"), late.events);
+            assertEquals(Map.of("java", (long) ROWS), late.rows);
+            assertArrayEquals(expected, out, 0.0);
+
+            System.setProperty(OpenClEnginePool.CONTEXT_WAIT_SECONDS, "600");
+            java.util.concurrent.atomic.AtomicBoolean ended = new java.util.concurrent.atomic.AtomicBoolean();
+            Recorder killed = new Recorder();
+            CompletableFuture<RoutedLayerNorm> waiting = CompletableFuture.supplyAsync(() -> BackendSelector.open(
+                    Backend.OPENCL, null, KernelShape.AUTO, false, ended::get, killed));
+            Thread.sleep(500);
+            assertTrue(!waiting.isDone(), "waits while the task runs");
+            ended.set(true);
+            try (RoutedLayerNorm engine = waiting.get(20, TimeUnit.SECONDS)) {
+                assertEquals(JavaLayerNorm.NAME, engine.name());
+            }
+            assertEquals(List.of("fell back at wait"), killed.events);
+        }
     }
 }

@@ -69,13 +69,19 @@ public final class PartitionNormalizer implements PartitionFunction {
         TaskContext task = TaskContext.get();
         long partition = task == null ? NormalizerMetrics.partition(0, 0) : NormalizerMetrics.partition(task, 0);
         RoutedLayerNorm engine = BackendSelector.open(backend, assignedGpu(task), kernelShape, calibrate,
-                new ExecutorBackendListener(stage));
-        BatchIterator batches = new BatchIterator(input, engine, partition);
-        if (task != null) {
-            // Also when the task fails or its output is not read to the end (a limit, say).
-            task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
+                () -> task != null && (task.isInterrupted() || task.isCompleted()), new ExecutorBackendListener(stage));
+        try {
+            BatchIterator batches = new BatchIterator(input, engine, partition);
+            if (task != null) {
+                // Also when the task fails or its output is not read to the end (a limit, say).
+                task.addTaskCompletionListener((TaskCompletionListener) context -> batches.close());
+            }
+            return batches;
+        } catch (RuntimeException | Error e) {
+            // Nothing will close the iterator: give the engine (and its device context) back now.
+            engine.close();
+            throw e;
         }
-        return batches;
     }
 
     /** The first GPU Spark's resource scheduling assigned to this task, or null. */
