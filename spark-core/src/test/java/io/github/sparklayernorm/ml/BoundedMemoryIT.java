@@ -42,4 +42,21 @@ class BoundedMemoryIT {
         // partition (2.5 GB here), is what the heap holds.
         assertTrue(Long.parseLong(summary.group(3)) <= 640, "heap peak " + summary.group(3) + " MB");
     }
+    /**
+     * A batch is bounded by the bytes of its rows too: 4,096 rows (the default batch) of a 1 MiB
+     * binary column beside a 16-value vector would hold 4 GB per task; they go through a 512 MB heap
+     * with two tasks at once.
+     */
+    @Test
+    void aWideBinaryColumnBesideTheVectorGoesThroughASmallHeap() throws Exception {
+        List<String> options = new ArrayList<>();
+        options.add("-Xmx512m");
+        options.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
+        options.add("-Dlog4j2.configurationFile=" + Path.of("..", "bin", "log4j2-quiet.properties").toAbsolutePath());
+        ChildJvm.Result run = ChildJvm.run(options, Map.of("SPARK_LOCAL_IP", "127.0.0.1"), false, 10 * 60,
+                WideRowsProbe.class.getName(), "3000", "1024", "2");
+        assertEquals(0, run.exitCode, run.output);
+        assertTrue(run.output.contains("rows read 3000"), run.output);
+    }
 }

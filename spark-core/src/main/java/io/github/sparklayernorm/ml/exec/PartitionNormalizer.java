@@ -181,7 +181,7 @@ public final class PartitionNormalizer implements PartitionFunction {
                 column.clear();
             }
             long read = 0;
-            while (filled < batchRows && !anyColumnFull() && input.hasNext()) {
+            while (filled < batchRows && !anyColumnFull() && !retained.full() && input.hasNext()) {
                 InternalRow row = input.next();
                 rowNumber++;
                 read++;
