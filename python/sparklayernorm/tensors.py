@@ -14,6 +14,8 @@ import numpy as np
 
 _MAX_HEADER = 100 * 1024 * 1024
 _MAX_INDEX = 64 * 1024 * 1024
+# The deepest a header's JSON may nest (TensorFiles.MAX_NESTING): real ones nest 3 levels.
+_MAX_NESTING = 64
 # The most values a scale or shift may have: one per value of the longest row (TensorFiles.MAX_VALUES).
 _MAX_VALUES = 1 << 24
 _LONG_MAX = 2 ** 63 - 1
@@ -70,11 +72,16 @@ def _read_sharded(path, name):
         raise ValueError("%s is the index of a sharded checkpoint; name the tensor to use"
                          " (PATH.safetensors.index.json:NAME)" % path)
     try:
-        size = os.path.getsize(path)
-        if size > _MAX_INDEX:
-            raise _refuse(path, "an index of %d bytes is not a safetensors index (at most %d)" % (size, _MAX_INDEX))
         with open(path, "rb") as f:
-            index = json.loads(f.read().decode("utf-8"))
+            # Read with a bound, not by the size the file claims: a device or a pipe claims 0.
+            data = f.read(_MAX_INDEX + 1)
+        if len(data) > _MAX_INDEX:
+            raise _refuse(path, "an index of more than %d bytes is not a safetensors index (at most %d)"
+                          % (_MAX_INDEX, _MAX_INDEX))
+        text = data.decode("utf-8")
+        if _nesting(text) > _MAX_NESTING:
+            raise _refuse(path, "the index nests deeper than %d levels" % _MAX_NESTING)
+        index = json.loads(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ValueError("cannot read weights index %s: %s" % (path, e)) from e
     weight_map = index.get("weight_map") if isinstance(index, dict) else None
@@ -88,6 +95,41 @@ def _read_sharded(path, name):
             or shard in ("", ".", "..") or not shard.lower().endswith(_SAFETENSORS)):
         raise _refuse(path, "tensor '%s' maps to %r, not to a .safetensors file beside the index" % (name, shard))
     return read_tensor(os.path.join(os.path.dirname(os.path.abspath(path)), shard), name)
+
+
+def _nesting(text):
+    """How deep brackets and braces nest in a JSON text, outside its strings."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for c in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_string = False
+        elif c == '"':
+            in_string = True
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _require_contiguous(path, spans, data_bytes):
+    """The tensors' data ranges, in order, tile the data section exactly (the reference reader's rule)."""
+    end = 0
+    for name, (begin, stop) in sorted(spans, key=lambda s: (s[1][0], s[1][1])):
+        if begin != end:
+            raise _refuse(path, "tensor '%s' has data_offsets [%d, %d], but the data before it ends at %d: data"
+                                " ranges that overlap or leave a hole" % (name, begin, stop, end))
+        end = stop
+    if end != data_bytes:
+        raise _refuse(path, "the tensors' data ends at byte %d of %d: trailing bytes after the last tensor"
+                      % (end, data_bytes))
 
 
 def _whole(value):
@@ -119,7 +161,10 @@ def _read_safetensors(path, f, size, name):
         raise _refuse(path, "truncated or not a safetensors file (header of %d bytes in a file of %d)"
                       % (header_length, size))
     try:
-        header = json.loads(_read_exactly(path, f, 8, header_length).decode("utf-8"))
+        text = _read_exactly(path, f, 8, header_length).decode("utf-8")
+        if _nesting(text) > _MAX_NESTING:
+            raise _refuse(path, "the safetensors header nests deeper than %d levels" % _MAX_NESTING)
+        header = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise _refuse(path, "the safetensors header is not valid JSON: %s" % e) from e
     if not isinstance(header, dict):
@@ -127,11 +172,14 @@ def _read_safetensors(path, f, size, name):
     data_start = 8 + header_length
     data_bytes = size - data_start
     names = [n for n in header if n != "__metadata__"]
+    spans = []
     for n in names:
         begin, end = _span(path, n, header[n])
         if end > data_bytes:
             raise _refuse(path, "truncated safetensors file: tensor '%s' needs data bytes up to %d, the file has %d"
                           % (n, end, data_bytes))
+        spans.append((n, (begin, end)))
+    _require_contiguous(path, spans, data_bytes)
     if not name:
         if len(names) != 1:
             raise _refuse(path, "holds %d tensors %s; name the one to use (PATH.safetensors:NAME)"

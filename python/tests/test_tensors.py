@@ -133,3 +133,38 @@ def test_mutated_files_are_read_or_refused_by_name(tmp_path, seed):
         assert len(values) <= len(data)
     except ValueError as e:
         assert str(path) in str(e), str(e)
+
+
+def _corpus():
+    with open(fixture("header-corpus.json"), encoding="utf-8") as f:
+        return json.load(f)["cases"]
+
+
+@pytest.mark.parametrize("case", _corpus(), ids=lambda c: c["case"])
+def test_the_java_reader_and_this_one_read_or_refuse_the_same_headers(tmp_path, case):
+    # The corpus TensorFilesCorpusTest runs through the Java reader: the same verdicts, the same words.
+    path = safetensors(tmp_path / "case.safetensors", case["header"], case["data"])
+    if case["expect"] == "read":
+        read_tensor(path, case["tensor"])
+    else:
+        with pytest.raises(ValueError) as refused:
+            read_tensor(path, case["tensor"])
+        assert str(refused.value).startswith(path) and case["says"] in str(refused.value), str(refused.value)
+
+
+def test_an_index_that_never_ends_is_refused_after_a_bounded_read(tmp_path):
+    index = tmp_path / "model.safetensors.index.json"
+    os.symlink("/dev/zero", index)
+    with pytest.raises(ValueError, match="is not a safetensors index"):
+        read_tensor(str(index), "w")
+
+
+def test_a_tensor_larger_than_a_scale_can_be_is_refused_by_name_and_shape_before_its_data_is_read(tmp_path):
+    path = tmp_path / "embedding.safetensors"
+    header = json.dumps({"wte.weight": {"dtype": "F32", "shape": [50257, 768],
+                                        "data_offsets": [0, 4 * 50257 * 768]}}).encode()
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        f.truncate(8 + len(header) + 4 * 50257 * 768)  # sparse: nothing of it is read
+    with pytest.raises(ValueError, match=r"tensor 'wte.weight' of shape \[50257,768\] has 38597376 values, too many"):
+        read_tensor(str(path), "wte.weight")

@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -47,6 +49,8 @@ public final class TensorFiles {
     private static final int MAX_HEADER = 100 * 1024 * 1024;
     /** Index files list tensor names and shard names: a few MB for the largest models. */
     private static final int MAX_INDEX = 64 * 1024 * 1024;
+    /** The deepest a header's JSON may nest: real ones nest 3 levels; parsers recurse per level. */
+    static final int MAX_NESTING = 64;
     /**
      * The most values a scale or shift may have (2^24, one per value of the longest row the stages
      * take through a weights file), far above any model's hidden size: a wrong tensor name (an
@@ -148,7 +152,11 @@ public final class TensorFiles {
                         + MAX_INDEX + ")");
             }
             ByteBuffer bytes = source.read(0, source.size, ByteOrder.LITTLE_ENDIAN);
-            json = new ObjectMapper().readTree(new String(bytes.array(), StandardCharsets.UTF_8));
+            String text = new String(bytes.array(), StandardCharsets.UTF_8);
+            if (nesting(text) > MAX_NESTING) {
+                throw source.refuse("the index nests deeper than " + MAX_NESTING + " levels");
+            }
+            json = new ObjectMapper().readTree(text);
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read weights index " + path + ": " + e.getMessage(), e);
         }
@@ -188,8 +196,11 @@ public final class TensorFiles {
         }
         JsonNode header;
         try {
-            header = new ObjectMapper().readTree(new String(file.read(8, headerLength, ByteOrder.LITTLE_ENDIAN).array(),
-                    StandardCharsets.UTF_8));
+            String text = new String(file.read(8, headerLength, ByteOrder.LITTLE_ENDIAN).array(), StandardCharsets.UTF_8);
+            if (nesting(text) > MAX_NESTING) {
+                throw file.refuse("the safetensors header nests deeper than " + MAX_NESTING + " levels");
+            }
+            header = new ObjectMapper().readTree(text);
         } catch (IOException e) {
             throw file.refuse("the safetensors header is not valid JSON: " + e.getMessage());
         }
@@ -199,6 +210,7 @@ public final class TensorFiles {
         long dataStart = 8 + headerLength;
         long dataBytes = file.size - dataStart;
         List<String> names = new ArrayList<>();
+        List<long[]> spans = new ArrayList<>();
         for (Iterator<String> it = header.fieldNames(); it.hasNext(); ) {
             String n = it.next();
             if (n.equals("__metadata__")) {
@@ -211,7 +223,9 @@ public final class TensorFiles {
                 throw file.refuse("truncated safetensors file: tensor '" + n + "' needs data bytes up to " + span[1]
                         + ", the file has " + dataBytes);
             }
+            spans.add(span);
         }
+        requireContiguous(file, names, spans, dataBytes);
         String chosen = tensor;
         if (chosen == null || chosen.isEmpty()) {
             if (names.size() != 1) {
@@ -237,11 +251,61 @@ public final class TensorFiles {
         return decode(file.read(dataStart + span[0], bytes, ByteOrder.LITTLE_ENDIAN), n, dtype);
     }
 
+    /**
+     * The tensors' data ranges, in order, tile the data section exactly, as the reference
+     * safetensors reader requires: no overlap (two tensors sharing bytes), no hole, nothing after.
+     */
+    private static void requireContiguous(Source file, List<String> names, List<long[]> spans, long dataBytes) {
+        Integer[] order = new Integer[spans.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, Comparator.<Integer>comparingLong(i -> spans.get(i)[0]).thenComparingLong(i -> spans.get(i)[1]));
+        long end = 0;
+        for (int i : order) {
+            long[] span = spans.get(i);
+            if (span[0] != end) {
+                throw file.refuse("tensor '" + names.get(i) + "' has data_offsets [" + span[0] + ", " + span[1]
+                        + "], but the data before it ends at " + end + ": data ranges that overlap or leave a hole");
+            }
+            end = span[1];
+        }
+        if (end != dataBytes) {
+            throw file.refuse("the tensors' data ends at byte " + end + " of " + dataBytes
+                    + ": trailing bytes after the last tensor");
+        }
+    }
+
+    /** How deep brackets and braces nest in a JSON text, outside its strings. */
+    static int nesting(String json) {
+        int depth = 0;
+        int deepest = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            if (inString) {
+                if (c == '\\') {
+                    i++;
+                } else if (c == '"') {
+                    inString = false;
+                }
+            } else if (c == '"') {
+                inString = true;
+            } else if (c == '[' || c == '{') {
+                deepest = Math.max(deepest, ++depth);
+            } else if (c == ']' || c == '}') {
+                depth--;
+            }
+        }
+        return deepest;
+    }
+
     /** A tensor's [begin, end) in the data section, as whole non-negative numbers in order. */
     private static long[] span(Source file, String tensor, JsonNode entry) {
         JsonNode offsets = entry == null ? null : entry.get("data_offsets");
-        if (offsets == null || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).canConvertToExactIntegral()
-                || !offsets.get(1).canConvertToExactIntegral() || !offsets.get(0).canConvertToLong()
+        // Whole numbers as JSON writes them: 8, not 8.0 or 8e0 (as Python's reader and the reference reader).
+        if (offsets == null || !offsets.isArray() || offsets.size() != 2 || !offsets.get(0).isIntegralNumber()
+                || !offsets.get(1).isIntegralNumber() || !offsets.get(0).canConvertToLong()
                 || !offsets.get(1).canConvertToLong()) {
             throw file.refuse("tensor '" + tensor + "' has bad data_offsets " + offsets
                     + " (two whole numbers expected)");
@@ -275,7 +339,7 @@ public final class TensorFiles {
         }
         List<Long> dims = new ArrayList<>();
         for (JsonNode dim : shape) {
-            if (!dim.canConvertToExactIntegral() || !dim.canConvertToLong() || dim.asLong() < 0) {
+            if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.asLong() < 0) {
                 throw file.refuse("tensor '" + tensor + "' has a bad shape " + shape
                         + " (dimensions are whole numbers >= 0)");
             }
