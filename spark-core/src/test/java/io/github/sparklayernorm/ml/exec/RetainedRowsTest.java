@@ -42,4 +42,21 @@ class RetainedRowsTest {
         assertNotSame(row, kept);
         assertEquals(7L, kept.getLong(0));
     }
+    /** Wide rows fill a batch by their bytes: once the budget is reached it takes no more, until cleared. */
+    @Test
+    void aBatchIsFullOnceItsRowsReachTheByteBudget() {
+        UnsafeProjection projection = UnsafeProjection.create(SCHEMA);
+        RetainedRows retained = new RetainedRows(2);
+        String mebibyte = "x".repeat(1 << 20);
+        int kept = 0;
+        while (!retained.full()) {
+            UnsafeRow row = projection.apply(new GenericInternalRow(new Object[] {(long) kept,
+                UTF8String.fromString(mebibyte)}));
+            InternalRow copy = retained.keep(row, kept++);
+            assertEquals(1 << 20, copy.getUTF8String(1).numBytes());
+        }
+        assertEquals(RetainedRows.BUDGET_BYTES >> 20, kept, "rows of a little over 1 MiB each");
+        retained.clear();
+        org.junit.jupiter.api.Assertions.assertFalse(retained.full());
+    }
 }
