@@ -24,12 +24,7 @@ class BoundedMemoryIT {
 
     @Test
     void tenMillionRowsOf256GoThroughAOneGigabyteHeap() throws Exception {
-        List<String> options = new ArrayList<>();
-        options.add("-Xmx1g");
-        options.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
-        options.add("-Dlog4j2.configurationFile=" + Path.of("..", "bin", "log4j2-quiet.properties").toAbsolutePath());
-        ChildJvm.Result run = ChildJvm.run(options, Map.of("SPARK_LOCAL_IP", "127.0.0.1"), false, 20 * 60,
+        ChildJvm.Result run = ChildJvm.run(withHeap("1g"), Map.of("SPARK_LOCAL_IP", "127.0.0.1"), false, 20 * 60,
                 BoundedMemoryProbe.class.getName(), "10000000", "256", "8");
         String output = run.output;
         assertEquals(0, run.exitCode, output);
@@ -49,14 +44,19 @@ class BoundedMemoryIT {
      */
     @Test
     void aWideBinaryColumnBesideTheVectorGoesThroughASmallHeap() throws Exception {
-        List<String> options = new ArrayList<>();
-        options.add("-Xmx512m");
-        options.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
-        options.add("-Dlog4j2.configurationFile=" + Path.of("..", "bin", "log4j2-quiet.properties").toAbsolutePath());
-        ChildJvm.Result run = ChildJvm.run(options, Map.of("SPARK_LOCAL_IP", "127.0.0.1"), false, 10 * 60,
+        ChildJvm.Result run = ChildJvm.run(withHeap("512m"), Map.of("SPARK_LOCAL_IP", "127.0.0.1"), false, 10 * 60,
                 WideRowsProbe.class.getName(), "3000", "1024", "2");
         assertEquals(0, run.exitCode, run.output);
         assertTrue(run.output.contains("rows read 3000"), run.output);
+    }
+
+    /** A child JVM's options: this heap, Spark's module flags from this JVM, quiet logs. */
+    private static List<String> withHeap(String heap) {
+        List<String> options = new ArrayList<>();
+        options.add("-Xmx" + heap);
+        options.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--add-opens") || a.startsWith("--add-modules")).collect(Collectors.toList()));
+        options.add("-Dlog4j2.configurationFile=" + Path.of("..", "bin", "log4j2-quiet.properties").toAbsolutePath());
+        return options;
     }
 }
