@@ -151,7 +151,7 @@ final class PathOverlap {
             }
             if (existing != null) {
                 java.nio.file.Path real = existing.toRealPath().resolve(existing.relativize(local));
-                qualified = fs.makeQualified(new Path(real.toUri()));
+                qualified = fs.makeQualified(new Path(real.toString()));
             }
         }
         return new Place(qualified);
