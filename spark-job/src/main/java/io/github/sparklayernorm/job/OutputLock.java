@@ -261,6 +261,9 @@ final class OutputLock implements AutoCloseable {
                 p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
             } catch (java.io.FileNotFoundException e) {
                 return Optional.empty();
+            } catch (IOException e) {
+                // Caught while its holder rewrote it (a checksum that no longer matches, say): unreadable now.
+                return Optional.empty();
             }
             try {
                 return Optional.of(new Holder(p.getProperty("token"), p.getProperty("host"),
