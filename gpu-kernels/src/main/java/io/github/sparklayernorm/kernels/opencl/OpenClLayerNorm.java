@@ -352,22 +352,25 @@ public final class OpenClLayerNorm implements LayerNormEngine {
         });
     }
 
-    /** Scale and shift go to the device once per spec, not once per batch. */
+    /**
+     * Scale and shift go to the device before every batch, not once per spec: when the collector
+     * moves a Java array between two runs, Aparapi gives it a new device buffer and writes it only
+     * if a put is pending, so an array put once would be read from a buffer nothing wrote.
+     */
     private void loadSpec(LayerNormSpec spec) {
-        if (spec.equals(loadedSpec)) {
-            return;
+        if (!spec.equals(loadedSpec)) {
+            double[] scale = spec.scaleOrNull();
+            double[] shift = spec.shiftOrNull();
+            kernel.rms = spec.centered() ? 0 : 1;
+            kernel.hasScale = scale == null ? 0 : 1;
+            kernel.hasShift = shift == null ? 0 : 1;
+            kernel.scale = scale == null ? new double[1] : scale;
+            kernel.shift = shift == null ? new double[1] : shift;
+            kernel.epsilon = spec.epsilon();
+            loadedSpec = spec;
         }
-        double[] scale = spec.scaleOrNull();
-        double[] shift = spec.shiftOrNull();
-        kernel.rms = spec.centered() ? 0 : 1;
-        kernel.hasScale = scale == null ? 0 : 1;
-        kernel.hasShift = shift == null ? 0 : 1;
-        kernel.scale = scale == null ? new double[1] : scale;
-        kernel.shift = shift == null ? new double[1] : shift;
-        kernel.epsilon = spec.epsilon();
         kernel.put(kernel.scale);
         kernel.put(kernel.shift);
-        loadedSpec = spec;
     }
 
     /**

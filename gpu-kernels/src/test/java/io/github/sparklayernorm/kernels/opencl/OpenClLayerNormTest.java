@@ -7,6 +7,13 @@ import io.github.sparklayernorm.kernels.BatchLayout;
 import io.github.sparklayernorm.kernels.LayerNormEngine;
 import io.github.sparklayernorm.kernels.LayerNormEngineContract;
 import io.github.sparklayernorm.kernels.LayerNormSpec;
+import com.aparapi.device.OpenCLDevice;
+import io.github.sparklayernorm.kernels.KernelShape;
+import io.github.sparklayernorm.kernels.RowStatistics;
+import io.github.sparklayernorm.kernels.Tolerance;
+import io.github.sparklayernorm.kernels.java.JavaLayerNorm;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -65,5 +72,98 @@ class OpenClLayerNormTest extends LayerNormEngineContract {
         in[offsets[4]] = 1e300;
         normalize(in, new double[in.length], layout, LayerNormSpec.of(1e-5));
         assertEquals(2, device.rowsLeftToTheHost());
+    }
+    /**
+     * An executor's life: engines reused across stages and batches (and a fresh one every other
+     * stage), each stage's spec serving a double, a float and a double batch, the collector run
+     * between them so that it moves the arrays the engines keep; every batch with the Java engine's
+     * bits, statistics included. (Here buffers live in host memory, so an unwritten device buffer
+     * still reads right: {@code bin/gpu-check --simulate} finds such reads; this checks the bits.)
+     */
+    @Test
+    void anExecutorsLifeGivesTheJavaEnginesBitsAfterEveryCollection() {
+        OpenCLDevice device = OpenClTestSupport.requireDevice();
+        SplittableRandom random = new SplittableRandom(38);
+        OpenClLayerNorm reused = new OpenClLayerNorm(device);
+        List<byte[]> kept = new ArrayList<>();
+        int stage = 0;
+        try {
+            for (KernelShape shape : new KernelShape[] {KernelShape.ROW, KernelShape.GROUP}) {
+                for (int d : new int[] {7, 64, 257, 1000, 4097, 16384}) {
+                    for (boolean centered : new boolean[] {true, false}) {
+                        double[] scale = stage % 3 == 2 ? null : gaussianRow(random, d, 1, 0.5);
+                        double[] shift = centered && stage % 3 == 0 ? gaussianRow(random, d, 0, 1) : null;
+                        LayerNormSpec spec = centered ? LayerNormSpec.of(1e-5, scale, shift)
+                                : LayerNormSpec.rms(1e-5, scale);
+                        OpenClLayerNorm engine = stage % 2 == 0 ? reused : new OpenClLayerNorm(device);
+                        engine.use(shape);
+                        try {
+                            for (boolean floats : new boolean[] {false, true, false}) {
+                                lifeBatch(engine, spec, BatchLayout.uniform(3, d), floats, random, stage % 2 == 1);
+                                collect(kept);
+                            }
+                        } finally {
+                            if (engine != reused) {
+                                engine.close();
+                            }
+                        }
+                        stage++;
+                    }
+                }
+            }
+        } finally {
+            reused.close();
+        }
+    }
+
+    private static void lifeBatch(OpenClLayerNorm engine, LayerNormSpec spec, BatchLayout layout, boolean floats,
+                                  SplittableRandom random, boolean withStatistics) {
+        double[] in = new double[layout.end()];
+        for (int r = 0; r < layout.rowCount(); r++) {
+            System.arraycopy(gaussianRow(random, layout.length(r), 1e3 * (r + 1), 0.1), 0, in, layout.start(r),
+                    layout.length(r));
+        }
+        String what = (spec.centered() ? "layer" : "rms") + ", " + (floats ? "float" : "double") + ", rows of "
+                + layout.length(0) + ", " + engine.shape().word() + " shape";
+        if (floats) {
+            float[] inF = new float[in.length];
+            for (int i = 0; i < in.length; i++) {
+                inF[i] = (float) in[i];
+            }
+            float[] expected = new float[in.length];
+            new JavaLayerNorm().normalize(inF, expected, layout, spec);
+            float[] out = new float[in.length];
+            engine.normalize(inF, out, layout, spec);
+            Tolerance.assertSameBits(what, expected, out);
+        } else {
+            RowStatistics expectedStats = withStatistics ? new RowStatistics() : null;
+            RowStatistics stats = withStatistics ? new RowStatistics() : null;
+            double[] expected = new double[in.length];
+            new JavaLayerNorm().normalize(in, expected, layout, spec, expectedStats);
+            double[] out = new double[in.length];
+            engine.normalize(in, out, layout, spec, stats);
+            Tolerance.assertSameBits(what, expected, out);
+            for (int r = 0; stats != null && r < layout.rowCount(); r++) {
+                Tolerance.assertSameBits(what + ", statistics of row " + r,
+                        new double[] {expectedStats.mean(r), expectedStats.invStdDev(r)},
+                        new double[] {stats.mean(r), stats.invStdDev(r)});
+            }
+        }
+        assertEquals(0, engine.rowsLeftToTheHost(), what + ": rows left to the host");
+    }
+
+    /** Allocates past the young generation (young collections run), keeps a little, then a full collection. */
+    private static void collect(List<byte[]> kept) {
+        for (int i = 0; i < 4096; i++) {
+            byte[] chunk = new byte[32 << 10];
+            chunk[i % chunk.length] = (byte) i;
+            if (i % 512 == 0) {
+                kept.add(chunk);
+            }
+        }
+        if (kept.size() > 64) {
+            kept.subList(0, 32).clear();
+        }
+        System.gc();
     }
 }

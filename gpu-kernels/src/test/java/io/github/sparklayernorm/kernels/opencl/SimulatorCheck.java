@@ -33,6 +33,9 @@ import java.util.SplittableRandom;
  * and double; layer and RMS normalization, with scale and shift; statistics; groups (a flattened
  * row cut into equal rows); a ragged batch of every length at once.
  *
+ * <p>Then the executor's life ({@link #executorLife}): pooled engines through batch after batch while
+ * the collector moves the arrays they keep.
+ *
  * <p>{@code --control}: runs {@link RacyKernel} only, which the simulator must report (the script
  * fails if it does not: a check that cannot fail checks nothing).
  */
@@ -61,9 +64,15 @@ public final class SimulatorCheck {
             return;
         }
         SimulatorCheck check = new SimulatorCheck();
-        check.accelerator(device);
+        // --executor-life: that part alone (bin/gpu-check --simulate runs it again under a small heap).
+        if (!(args.length == 1 && args[0].equals("--executor-life"))) {
+            check.accelerator(device);
+            for (KernelShape shape : new KernelShape[] {KernelShape.ROW, KernelShape.GROUP}) {
+                check.shape(device, shape);
+            }
+        }
         for (KernelShape shape : new KernelShape[] {KernelShape.ROW, KernelShape.GROUP}) {
-            check.shape(device, shape);
+            check.executorLife(shape);
         }
         System.out.println("simulator check: " + check.batches + " batches, " + check.rows + " rows, "
                 + check.failures.size() + " wrong");
@@ -125,6 +134,63 @@ public final class SimulatorCheck {
             }
         } finally {
             engine.close();
+        }
+    }
+
+    /** Row lengths an executor's stages have here: short, around a block, past the private memory. */
+    private static final int[] EXECUTOR_LENGTHS = {7, 64, 257, 1000, 4097};
+
+    /**
+     * The kernels as an executor runs them, for {@code executorLife}: engines from the pool, borrowed
+     * and given back as tasks do (every other stage's engine is discarded, so the next is made
+     * fresh), each stage's spec serving a double batch, a float batch and a double batch again, while
+     * the JVM allocates (the Java engine, other tasks) and collects between them: young collections
+     * and a forced full one move the arrays the engine keeps. Layer and RMS, with and without scale,
+     * shift and statistics; every batch with the Java engine's bits, and nothing the simulator finds
+     * read from device memory that no one wrote.
+     */
+    private void executorLife(KernelShape shape) {
+        SplittableRandom random = new SplittableRandom(100 + shape.ordinal());
+        List<byte[]> kept = new ArrayList<>();
+        int stage = 0;
+        for (int d : EXECUTOR_LENGTHS) {
+            for (boolean centered : new boolean[] {true, false}) {
+                double[] scale = stage % 3 == 2 ? null : affine(random, d, 0.5, 2);
+                double[] shift = centered && stage % 3 == 0 ? affine(random, d, -1, 1) : null;
+                LayerNormSpec spec = centered ? LayerNormSpec.of(EPSILON, scale, shift) : LayerNormSpec.rms(EPSILON, scale);
+                OpenClLayerNorm engine = OpenClEnginePool.borrowRequired(null);
+                engine.use(shape);
+                boolean healthy = false;
+                try {
+                    for (boolean floats : new boolean[] {false, true, false}) {
+                        batch(engine, shape, BatchLayout.uniform(2, d), spec, floats, random, stage % 2 == 0);
+                        churn(kept);
+                        System.gc();
+                    }
+                    healthy = true;
+                } finally {
+                    if (healthy && stage % 2 == 0) {
+                        OpenClEnginePool.giveBack(engine);
+                    } else {
+                        OpenClEnginePool.discard(engine);
+                    }
+                }
+                stage++;
+            }
+        }
+    }
+
+    /** Allocates well past the young generation, keeping a little alive: young collections run. */
+    private static void churn(List<byte[]> kept) {
+        for (int i = 0; i < 4096; i++) {
+            byte[] chunk = new byte[32 << 10];
+            chunk[i % chunk.length] = (byte) i;
+            if (i % 512 == 0) {
+                kept.add(chunk);
+            }
+        }
+        if (kept.size() > 64) {
+            kept.subList(0, 32).clear();
         }
     }
 
