@@ -25,7 +25,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
@@ -122,10 +125,23 @@ public final class GpuCheck {
         Map<String, Object> results = new LinkedHashMap<>();
         boolean passed = true;
         Launcher launcher = LauncherFactory.create();
+        // The executor's life (pooled engines, the collector moving their arrays between batches): on
+        // a discrete GPU a device buffer that no one wrote reads garbage, so its outcome is shown alone.
+        Map<String, String> executorLife = new LinkedHashMap<>();
+        TestExecutionListener lifeListener = new TestExecutionListener() {
+            @Override
+            public void executionFinished(TestIdentifier test, TestExecutionResult result) {
+                if (test.isTest() && test.getDisplayName().startsWith("anExecutorsLife")) {
+                    executorLife.put("result", result.getStatus() == TestExecutionResult.Status.SUCCESSFUL ? "passed"
+                            : "failed: " + result.getThrowable().map(String::valueOf).orElse(result.getStatus().name()));
+                }
+            }
+        };
         for (Class<?> tests : new Class<?>[] {OpenClLayerNormTest.class, OpenClGroupKernelTest.class}) {
             String shape = tests == OpenClGroupKernelTest.class ? "group" : "row";
             SummaryGeneratingListener listener = new SummaryGeneratingListener();
-            launcher.execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(tests)).build(), listener);
+            launcher.execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(tests)).build(), listener,
+                    lifeListener);
             TestExecutionSummary summary = listener.getSummary();
             String firstFailure = summary.getFailures().isEmpty() ? ""
                     : summary.getFailures().get(0).getTestIdentifier().getDisplayName() + ": "
@@ -143,8 +159,12 @@ public final class GpuCheck {
                     summary.getTestsSucceededCount(), failed, firstFailure.replace('|', '/').replace('\n', ' ')));
         }
         json.put("contract", results);
+        String life = executorLife.getOrDefault("result", "not run");
+        json.put("executorLife", life);
+        markdown.append("\nAn executor's life (engines reused, the collector moving their arrays between batches,"
+                + " every batch with the Java engine's bits): ").append(life).append('\n');
         markdown.append('\n');
-        return passed;
+        return passed && life.equals("passed");
     }
 
     private void measure(OpenCLDevice device, boolean quick, Path out) throws IOException, InterruptedException {
