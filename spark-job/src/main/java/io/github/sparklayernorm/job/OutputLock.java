@@ -124,15 +124,21 @@ final class OutputLock implements AutoCloseable {
 
     /** Creates the lock only if absent; {@code false} when it exists. */
     private static boolean create(FileSystem fs, Path lock, Holder me) throws IOException {
-        if ("file".equals(fs.makeQualified(lock).toUri().getScheme())) {
+        java.nio.file.Path local = local(fs, lock);
+        if (local != null) {
             // The local file system's create(overwrite=false) checks, then creates: not atomic.
-            java.nio.file.Path local = Paths.get(fs.makeQualified(lock).toUri());
             try {
                 Files.createFile(local);
             } catch (FileAlreadyExistsException e) {
                 return false;
             }
-            me.write(fs, lock);
+            try {
+                me.write(fs, lock);
+            } catch (IOException | RuntimeException e) {
+                // A lock that names no run would hold the next runs off: it goes, and the reason is said.
+                Files.deleteIfExists(local);
+                throw e;
+            }
             return true;
         }
         if (fs.exists(lock)) {
@@ -144,6 +150,12 @@ final class OutputLock implements AutoCloseable {
             return false;
         }
         return true;
+    }
+
+    /** The lock as a local file, or {@code null} on any other file system. */
+    private static java.nio.file.Path local(FileSystem fs, Path lock) {
+        Path qualified = fs.makeQualified(lock);
+        return "file".equals(qualified.toUri().getScheme()) ? Paths.get(qualified.toUri()) : null;
     }
 
     /**
@@ -237,6 +249,14 @@ final class OutputLock implements AutoCloseable {
         }
 
         void write(FileSystem fs, Path lock) throws IOException {
+            java.nio.file.Path local = local(fs, lock);
+            if (local != null) {
+                // Written directly: Hadoop's local file system would also write a checksum file.
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                store(bytes);
+                Files.write(local, bytes.toByteArray());
+                return;
+            }
             try (OutputStream out = fs.create(lock, true)) {
                 store(out);
             }
