@@ -100,7 +100,7 @@ class OpenClLayerNormTest extends LayerNormEngineContract {
                         try {
                             for (boolean floats : new boolean[] {false, true, false}) {
                                 lifeBatch(engine, spec, BatchLayout.uniform(3, d), floats, random, stage % 2 == 1);
-                                collect(kept);
+                                OpenClTestSupport.collectBetweenBatches(kept);
                             }
                         } finally {
                             if (engine != reused) {
@@ -150,20 +150,5 @@ class OpenClLayerNormTest extends LayerNormEngineContract {
             }
         }
         assertEquals(0, engine.rowsLeftToTheHost(), what + ": rows left to the host");
-    }
-
-    /** Allocates past the young generation (young collections run), keeps a little, then a full collection. */
-    private static void collect(List<byte[]> kept) {
-        for (int i = 0; i < 4096; i++) {
-            byte[] chunk = new byte[32 << 10];
-            chunk[i % chunk.length] = (byte) i;
-            if (i % 512 == 0) {
-                kept.add(chunk);
-            }
-        }
-        if (kept.size() > 64) {
-            kept.subList(0, 32).clear();
-        }
-        System.gc();
     }
 }

@@ -42,4 +42,23 @@ public final class OpenClTestSupport {
 
     private OpenClTestSupport() {
     }
+
+    /**
+     * What an executor's JVM does between batches, so that the collector moves the arrays an engine
+     * keeps: allocates well past the young generation (young collections run), keeps a little alive
+     * in {@code kept}, then runs a full collection.
+     */
+    static void collectBetweenBatches(java.util.List<byte[]> kept) {
+        for (int i = 0; i < 4096; i++) {
+            byte[] chunk = new byte[32 << 10];
+            chunk[i % chunk.length] = (byte) i;
+            if (i % 512 == 0) {
+                kept.add(chunk);
+            }
+        }
+        if (kept.size() > 64) {
+            kept.subList(0, 32).clear();
+        }
+        System.gc();
+    }
 }

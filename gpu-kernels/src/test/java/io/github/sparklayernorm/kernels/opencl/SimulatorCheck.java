@@ -164,8 +164,7 @@ public final class SimulatorCheck {
                 try {
                     for (boolean floats : new boolean[] {false, true, false}) {
                         batch(engine, shape, BatchLayout.uniform(2, d), spec, floats, random, stage % 2 == 0);
-                        churn(kept);
-                        System.gc();
+                        OpenClTestSupport.collectBetweenBatches(kept);
                     }
                     healthy = true;
                 } finally {
@@ -177,20 +176,6 @@ public final class SimulatorCheck {
                 }
                 stage++;
             }
-        }
-    }
-
-    /** Allocates well past the young generation, keeping a little alive: young collections run. */
-    private static void churn(List<byte[]> kept) {
-        for (int i = 0; i < 4096; i++) {
-            byte[] chunk = new byte[32 << 10];
-            chunk[i % chunk.length] = (byte) i;
-            if (i % 512 == 0) {
-                kept.add(chunk);
-            }
-        }
-        if (kept.size() > 64) {
-            kept.subList(0, 32).clear();
         }
     }
 
