@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
  *
  * Without a master from spark-submit it runs embedded in {@code local[*]}. Exit codes: 0 done,
  * 1 the job could not run (one line says why; nothing is written or destroyed), 2 bad arguments
- * (with the usage).
+ * (with the usage) or paths that overlap (one line names both).
  */
 @Command(name = "LayerNormJob", mixinStandardHelpOptions = true, sortOptions = false,
         versionProvider = LayerNormJob.BuildVersion.class,

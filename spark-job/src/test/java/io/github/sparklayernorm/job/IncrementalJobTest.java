@@ -167,17 +167,26 @@ class IncrementalJobTest {
         assertEquals(2, overwrite.code());
         assertTrue(overwrite.err().contains("--incremental appends to --output"), overwrite.err());
     }
+
+    /** The folders of one incremental output, after a first run over {@code rows} rows landed in one file. */
+    private record Started(Path input, Path output, Path checkpoint) {
+    }
+
+    private Started firstRun(long rows) {
+        Started started = new Started(dir.resolve("landing"), dir.resolve("normalized"), dir.resolve("checkpoint"));
+        land(spark, started.input(), 0, rows, 1);
+        assertEquals(0, job(args(started.input(), started.output(), started.checkpoint())).code());
+        return started;
+    }
+
     /**
      * A file that lands with an old modification time (cp -p, rsync -a, a restore) after a run has
      * seen newer ones: the file source's age limit would skip it for ever; the next run reads it.
      */
     @Test
     void aFileLandedWithAnOldModificationTimeIsRead() throws Exception {
-        Path input = dir.resolve("landing");
-        Path output = dir.resolve("normalized");
-        Path checkpoint = dir.resolve("checkpoint");
-        land(spark, input, 0, 100, 1);
-        assertEquals(0, job(args(input, output, checkpoint)).code());
+        Started run = firstRun(100);
+        Path input = run.input();
 
         Path elsewhere = dir.resolve("restored");
         land(spark, elsewhere, 100, 160, 1);
@@ -189,20 +198,19 @@ class IncrementalJobTest {
                         java.nio.file.attribute.FileTime.from(java.time.Instant.parse("2019-05-01T00:00:00Z")));
             }
         }
-        Run second = job(args(input, output, checkpoint));
+        Run second = job(args(input, run.output(), run.checkpoint()));
         assertEquals(0, second.code(), second.err());
         assertTrue(second.out().matches("(?s).*\\n  rows written: +60\\n.*"), second.out());
-        assertEquals(160, spark.read().parquet(output.toString()).count());
+        assertEquals(160, spark.read().parquet(run.output().toString()).count());
     }
 
     /** An output deleted while its checkpoint is kept: a run would rebuild it from new files only. */
     @Test
     void anOutputDeletedWhileItsCheckpointIsKeptIsRefused() throws Exception {
-        Path input = dir.resolve("landing");
-        Path output = dir.resolve("normalized");
-        Path checkpoint = dir.resolve("checkpoint");
-        land(spark, input, 0, 50, 1);
-        assertEquals(0, job(args(input, output, checkpoint)).code());
+        Started started = firstRun(50);
+        Path input = started.input();
+        Path output = started.output();
+        Path checkpoint = started.checkpoint();
         try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(output)) {
             all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
